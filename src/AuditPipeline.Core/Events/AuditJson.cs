@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AuditPipeline.Core.Events;
+
+/// <summary>The one JSON shape of an <see cref="AuditEvent"/> (the API's, the embedded store's, the normalize verb's).</summary>
+public static class AuditJson
+{
+    public static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement.Clone();
+
+    public static JsonSerializerOptions Options => AuditJsonContext.Default.Options;
+
+    public static string Serialize(AuditEvent e) => JsonSerializer.Serialize(e, AuditJsonContext.Default.AuditEvent);
+
+    public static byte[] SerializeToUtf8Bytes(AuditEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, AuditJsonContext.Default.AuditEvent);
+
+    public static void Serialize(Utf8JsonWriter writer, AuditEvent e) => JsonSerializer.Serialize(writer, e, AuditJsonContext.Default.AuditEvent);
+
+    public static AuditEvent Deserialize(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize(utf8, AuditJsonContext.Default.AuditEvent)
+        ?? throw new JsonException("An audit event document was null.");
+
+    public static AuditEvent Deserialize(string json) =>
+        JsonSerializer.Deserialize(json, AuditJsonContext.Default.AuditEvent)
+        ?? throw new JsonException("An audit event document was null.");
+
+    /// <summary>ISO-8601 UTC with exactly three fractional digits, e.g. 2026-11-29T10:32:00.000Z.</summary>
+    public static string FormatTime(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Truncates to whole milliseconds, in UTC.</summary>
+    public static DateTimeOffset TruncateToMilliseconds(DateTimeOffset t)
+    {
+        var utc = t.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+}
+
+/// <summary>Writes instants as ISO-8601 UTC with milliseconds; reads any ISO-8601 instant.</summary>
+public sealed class UtcMillisecondsConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetDateTimeOffset().ToUniversalTime();
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        Span<char> buffer = stackalloc char[24];
+        var utc = value.UtcDateTime;
+        utc.TryFormat(buffer, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        writer.WriteStringValue(buffer[..written]);
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    Converters = [typeof(UtcMillisecondsConverter)])]
+[JsonSerializable(typeof(AuditEvent))]
+[JsonSerializable(typeof(List<AuditEvent>))]
+internal sealed partial class AuditJsonContext : JsonSerializerContext;

@@ -1,0 +1,55 @@
+namespace AuditPipeline.Core.Ingest;
+
+/// <summary>
+/// <code>
+/// "Ingest": { "ChannelCapacity": 10000, "BatchSize": 1000, "BatchDelay": "00:00:00.050",
+///             "MaxMessageBytes": 1048576, "RetryMin": "00:00:00.200", "RetryMax": "00:00:30" }
+/// </code>
+/// </summary>
+public sealed class IngestOptions
+{
+    public const string SectionName = "Ingest";
+
+    /// <summary>Messages buffered between sources and the store; bounds memory when the store stalls.</summary>
+    public int ChannelCapacity { get; set; } = 10_000;
+
+    public int BatchSize { get; set; } = 1_000;
+
+    /// <summary>How long a partial batch waits for more messages.</summary>
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Messages larger than this are dead-lettered (contract: MaxMessageBytes, default 1 MiB).</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    public TimeSpan RetryMin { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan RetryMax { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<string> Validate()
+    {
+        if (ChannelCapacity < 1)
+        {
+            yield return $"{SectionName}:ChannelCapacity must be at least 1 (was {ChannelCapacity}).";
+        }
+
+        if (BatchSize is < 1 or > 100_000)
+        {
+            yield return $"{SectionName}:BatchSize must be 1 to 100000 (was {BatchSize}).";
+        }
+
+        if (BatchDelay < TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:BatchDelay must not be negative (was {BatchDelay}).";
+        }
+
+        if (MaxMessageBytes < 1)
+        {
+            yield return $"{SectionName}:MaxMessageBytes must be positive (was {MaxMessageBytes}).";
+        }
+
+        if (RetryMin <= TimeSpan.Zero || RetryMax < RetryMin)
+        {
+            yield return $"{SectionName}:RetryMin must be positive and {SectionName}:RetryMax at least RetryMin.";
+        }
+    }
+}

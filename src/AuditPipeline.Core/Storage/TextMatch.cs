@@ -1,0 +1,78 @@
+using AuditPipeline.Core.Events;
+
+namespace AuditPipeline.Core.Storage;
+
+/// <summary>
+/// Free-text matching of the facade's <c>q</c>: a term matches a text when, case-insensitively, the
+/// text from some word start onwards begins with the term (a word is a run of letters and digits).
+/// So <c>ana</c>, <c>ana@acme</c> and <c>acme</c> all find <c>ana@acme.test</c>; <c>cme</c> does not.
+/// The searched texts are the actor's name and email, the entity's name and id, and the event id.
+/// </summary>
+public static class TextMatch
+{
+    public static bool MatchesAll(IReadOnlyList<string> terms, AuditEvent e)
+    {
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (!MatchesAny(terms[i], e))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static bool MatchesAny(string term, AuditEvent e) =>
+        Matches(term, e.Actor.Name) || Matches(term, e.Actor.Email) ||
+        Matches(term, e.Entity.Name) || Matches(term, e.Entity.Id) || Matches(term, e.Id);
+
+    public static bool Matches(string term, string? text)
+    {
+        if (text is null || term.Length == 0 || term.Length > text.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i <= text.Length - term.Length; i++)
+        {
+            if (IsWordStart(text, i) && text.AsSpan(i, term.Length).Equals(term, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Splits <c>q</c> into terms on white space.</summary>
+    public static IReadOnlyList<string> Terms(string? q) =>
+        string.IsNullOrWhiteSpace(q) ? [] : q.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The words of a text (runs of letters and digits), for building a search index.</summary>
+    public static IEnumerable<string> Words(string? text)
+    {
+        if (text is null)
+        {
+            yield break;
+        }
+
+        var start = -1;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var inWord = i < text.Length && char.IsLetterOrDigit(text[i]);
+            if (inWord && start < 0)
+            {
+                start = i;
+            }
+            else if (!inWord && start >= 0)
+            {
+                yield return text[start..i];
+                start = -1;
+            }
+        }
+    }
+
+    private static bool IsWordStart(string text, int i) =>
+        char.IsLetterOrDigit(text[i]) && (i == 0 || !char.IsLetterOrDigit(text[i - 1]));
+}
