@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Embedded;
+
+/// <summary>
+/// <code>
+/// "Store": { "Embedded": { "Path": "./data", "ArchivePath": "./data/archive" } }
+/// </code>
+/// </summary>
+public sealed class EmbeddedStoreOptions
+{
+    public const string SectionName = "Store:Embedded";
+
+    /// <summary>Directory of the catalog and the live partition files.</summary>
+    public string Path { get; set; } = "./data";
+
+    /// <summary>Directory of archived (enterprise, older than ArchiveAfterDays) partitions; default <c>&lt;Path&gt;/archive</c>.</summary>
+    public string? ArchivePath { get; set; }
+
+    internal string ResolvedArchivePath =>
+        string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
+}
+
+internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmbeddedStoreOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:Path must not be empty.");
+            return ValidateOptionsResult.Fail(errors);
+        }
+
+        CheckDirectory($"{EmbeddedStoreOptions.SectionName}:Path", options.Path, errors);
+        if (options.ArchivePath is not null && string.IsNullOrWhiteSpace(options.ArchivePath))
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:ArchivePath must not be blank (leave it out for <Path>/archive).");
+        }
+        else if (string.Equals(System.IO.Path.GetFullPath(options.ResolvedArchivePath), System.IO.Path.GetFullPath(options.Path), StringComparison.Ordinal))
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:ArchivePath must differ from {EmbeddedStoreOptions.SectionName}:Path.");
+        }
+        else
+        {
+            CheckDirectory($"{EmbeddedStoreOptions.SectionName}:ArchivePath", options.ResolvedArchivePath, errors);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckDirectory(string key, string path, List<string> errors)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            errors.Add($"{key} '{path}' cannot be used as a directory: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Embedded.Inbox;
+
+/// <summary>
+/// <code>
+/// "Inbox": { "Path": "./inbox", "PollInterval": "00:00:00.250" }
+/// </code>
+/// The source is on only when <c>Inbox:Path</c> is set.
+/// </summary>
+public sealed class InboxOptions
+{
+    public const string SectionName = "Inbox";
+
+    /// <summary>Directory whose <c>*.jsonl</c> files are tailed; the file name prefix (crm-, auth-, ai-, platform-) is the kind.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>How often the directory is looked at for new files and appended lines.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}
+
+internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InboxOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            errors.Add($"{InboxOptions.SectionName}:Path must not be empty.");
+        }
+        else
+        {
+            try
+            {
+                Directory.CreateDirectory(options.Path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                errors.Add($"{InboxOptions.SectionName}:Path '{options.Path}' cannot be used as a directory: {ex.Message}");
+            }
+        }
+
+        if (options.PollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{InboxOptions.SectionName}:PollInterval must be positive (was {options.PollInterval}).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Embedded.Inbox;
+
+/// <summary>
+/// The inbox source: <c>*.jsonl</c> files in <c>Inbox:Path</c> tailed like a topic (see <see cref="InboxOptions"/>).
+/// Needs an <c>IIngestQueue</c>; register the ingest pipeline's hosted service before this one so that
+/// on shutdown the inbox stops (and flushes) while the pipeline still runs.
+/// </summary>
+public static class InboxServiceCollectionExtensions
+{
+    public static IServiceCollection AddInboxSource(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(InboxOptions.SectionName);
+        if (string.IsNullOrWhiteSpace(section[nameof(InboxOptions.Path)]))
+        {
+            return services;
+        }
+
+        services.AddOptions<InboxOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InboxSource>());
+        return services;
+    }
+}

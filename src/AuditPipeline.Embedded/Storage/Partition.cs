@@ -1,0 +1,102 @@
+using System.Globalization;
+using AuditPipeline.Core.Retention;
+using Microsoft.Data.Sqlite;
+
+namespace AuditPipeline.Embedded.Storage;
+
+/// <summary>
+/// One SQLite file holding the events of one retention class and one UTC month, e.g.
+/// <c>events-p2y-2026-11.db</c>. Where an event goes is a pure function of the event and the plan
+/// history, so a redelivery always meets its first copy here.
+/// </summary>
+internal sealed class Partition
+{
+    private const string Prefix = "events-";
+    private const string Extension = ".db";
+    private volatile PartitionLocation _location;
+
+    public Partition(RetentionClass retentionClass, int year, int month, string filePath, bool archived)
+    {
+        Class = retentionClass;
+        MonthStart = new DateTimeOffset(year, month, 1, 0, 0, 0, TimeSpan.Zero);
+        Name = FormattableString.Invariant($"{Prefix}{retentionClass.Name}-{year:D4}-{month:D2}");
+        _location = new PartitionLocation(filePath, archived);
+    }
+
+    public string Name { get; }
+
+    public string FileName => Name + Extension;
+
+    public RetentionClass Class { get; }
+
+    public DateTimeOffset MonthStart { get; }
+
+    public PartitionLocation Location => _location;
+
+    /// <summary>The next row sequence number; only read and written under the store's write gate.</summary>
+    public long NextSeq { get; set; } = 1;
+
+    /// <summary>Set once the schema is known to exist in the file.</summary>
+    public bool Ready { get; set; }
+
+    public void MoveTo(string filePath, bool archived) => _location = new PartitionLocation(filePath, archived);
+
+    public static string FileNameFor(RetentionClass c, DateTimeOffset monthStart) =>
+        FormattableString.Invariant($"{Prefix}{c.Name}-{monthStart.Year:D4}-{monthStart.Month:D2}{Extension}");
+
+    public static bool TryParse(string fileName, out RetentionClass retentionClass, out int year, out int month)
+    {
+        retentionClass = RetentionClass.Professional;
+        year = month = 0;
+        if (!fileName.StartsWith(Prefix, StringComparison.Ordinal) || !fileName.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var parts = fileName[Prefix.Length..^Extension.Length].Split('-');
+        if (parts.Length != 3 || RetentionClass.FromName(parts[0]) is not { } c ||
+            !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out year) ||
+            !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out month) ||
+            year is < 1 or > 9999 || month is < 1 or > 12)
+        {
+            return false;
+        }
+
+        retentionClass = c;
+        return true;
+    }
+}
+
+/// <summary>Where a partition file is now; swapped as a whole when the file moves to the archive.</summary>
+internal sealed class PartitionLocation
+{
+    public PartitionLocation(string filePath, bool archived)
+    {
+        FilePath = filePath;
+        Archived = archived;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = filePath,
+            Mode = SqliteOpenMode.ReadWrite,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        CreateConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = filePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+        }.ToString();
+    }
+
+    public string FilePath { get; }
+
+    public bool Archived { get; }
+
+    /// <summary>Never creates the file: a partition dropped meanwhile fails to open instead of reappearing empty.</summary>
+    public string ConnectionString { get; }
+
+    public string CreateConnectionString { get; }
+}

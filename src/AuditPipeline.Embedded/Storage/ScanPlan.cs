@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Text;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace AuditPipeline.Embedded.Storage;
+
+/// <summary>
+/// How one <see cref="AuditQuery"/> is read from a partition, always in index order (time desc, id
+/// desc) so a page stops reading as soon as it is full:
+/// <list type="bullet">
+/// <item>free text with few candidates: the FTS5 index gives the candidates, sorted (at most
+/// <see cref="TextCandidateLimit"/> rows);</item>
+/// <item>a filter on entity id, user, action, entity type or category: one ordered range of that
+/// filter's index per value, merged (the other filters are checked on the index entries);</item>
+/// <item>otherwise: the time index walked newest first, every filter checked on its entries.</item>
+/// </list>
+/// Free-text terms are always checked exactly with <see cref="TextMatch"/> afterwards.
+/// </summary>
+internal sealed class ScanPlan
+{
+    internal const int TextCandidateLimit = 2000;
+    private const int MaxSeekValues = 16;
+
+    private static readonly (string Index, string Column)[] SeekIndexes =
+    [
+        ("ix_events_entity_id", "entity_id"),
+        ("ix_events_actor", "actor_id"),
+        ("ix_events_action", "action"),
+        ("ix_events_entity_type", "entity_type"),
+        ("ix_events_category", "category"),
+    ];
+
+    private readonly string _orgId;
+    private readonly List<(string Column, string[] Values)> _filters = [];
+    private readonly int? _ai;
+    private readonly long? _fromMs;
+    private readonly long? _toMs;
+    private readonly DateTimeOffset? _from;
+    private readonly DateTimeOffset? _to;
+    private readonly AuditPosition? _after;
+    private readonly string? _matchExpression;
+    private readonly int _seek = -1;
+    private readonly string? _seekIndex;
+
+    private ScanPlan(AuditQuery q)
+    {
+        _orgId = q.OrgId;
+        Terms = q.Terms;
+        AddFilter("entity_id", q.EntityIds);
+        AddFilter("actor_id", q.Users);
+        AddFilter("action", q.Actions);
+        AddFilter("entity_type", q.EntityTypes);
+        AddFilter("category", q.Categories);
+        AddFilter("source", q.Sources);
+        AddFilter("outcome", q.Outcomes);
+        var ai = q.Ai.Distinct().ToList();
+        if (ai.Count == 1)
+        {
+            _ai = ai[0] ? 1 : 0;
+        }
+
+        _from = q.From;
+        _to = q.To;
+        _fromMs = q.From is { } f ? SqlTime.CeilMs(f) : null;
+        _toMs = q.To is { } t ? SqlTime.CeilMs(t) : null;
+        _after = q.After;
+        IsEmpty = SearchText.AnyTermImpossible(Terms) || (_fromMs is { } a && _toMs is { } b && a >= b);
+        _matchExpression = Terms.Count > 0 ? SearchText.MatchExpression(Terms) : null;
+
+        foreach (var (index, column) in SeekIndexes)
+        {
+            var i = _filters.FindIndex(x => x.Column == column);
+            if (i >= 0 && _filters[i].Values.Length <= MaxSeekValues)
+            {
+                _seek = i;
+                _seekIndex = index;
+                break;
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Terms { get; }
+
+    /// <summary>True when the query provably matches nothing.</summary>
+    public bool IsEmpty { get; }
+
+    public static ScanPlan For(AuditQuery q) => new(q);
+
+    /// <summary>False when no event of the month starting at <paramref name="monthStart"/> can match.</summary>
+    public bool Overlaps(DateTimeOffset monthStart)
+    {
+        var monthEnd = monthStart.AddMonths(1);
+        return !(_from is { } f && monthEnd <= f) && !(_to is { } t && monthStart >= t) && !(_after is { } a && monthStart > a.Time);
+    }
+
+    /// <summary>Adds the ordered row streams of one partition to <paramref name="streams"/>.</summary>
+    public void OpenStreams(SqliteConnection conn, List<RowStream> streams)
+    {
+        if (_matchExpression is not null && FewTextCandidates(conn))
+        {
+            streams.Add(RowStream.Open(Command(conn, "text", null, -1)));
+            return;
+        }
+
+        if (_seek >= 0)
+        {
+            foreach (var value in _filters[_seek].Values)
+            {
+                streams.Add(RowStream.Open(Command(conn, _seekIndex!, value, _seek)));
+            }
+
+            return;
+        }
+
+        streams.Add(RowStream.Open(Command(conn, "ix_events_time", null, -1)));
+    }
+
+    /// <summary>The statement of one stream, for tests that look at query plans.</summary>
+    internal SqliteCommand Command(SqliteConnection conn, string index, string? seekValue, int seek)
+    {
+        var cmd = conn.CreateCommand();
+        var sql = new StringBuilder(512);
+        sql.Append("SELECT ").Append(PartitionSchema.RowColumns);
+        if (index == "text")
+        {
+            sql.Append(" FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN events e ON e.seq = t.r");
+            cmd.Parameters.AddWithValue("$m", _matchExpression);
+        }
+        else
+        {
+            sql.Append(" FROM events e INDEXED BY ").Append(index);
+        }
+
+        sql.Append(" WHERE e.org_id = $org");
+        cmd.Parameters.AddWithValue("$org", _orgId);
+        if (seek >= 0)
+        {
+            sql.Append(" AND e.").Append(_filters[seek].Column).Append(" = $seek");
+            cmd.Parameters.AddWithValue("$seek", seekValue);
+        }
+
+        for (var i = 0; i < _filters.Count; i++)
+        {
+            if (i == seek)
+            {
+                continue;
+            }
+
+            var (column, values) = _filters[i];
+            sql.Append(" AND e.").Append(column).Append(" IN (");
+            for (var j = 0; j < values.Length; j++)
+            {
+                var name = string.Create(CultureInfo.InvariantCulture, $"$f{i}_{j}");
+                sql.Append(j == 0 ? "" : ", ").Append(name);
+                cmd.Parameters.AddWithValue(name, values[j]);
+            }
+
+            sql.Append(')');
+        }
+
+        if (_ai is { } ai)
+        {
+            sql.Append(" AND e.ai = $ai");
+            cmd.Parameters.AddWithValue("$ai", ai);
+        }
+
+        if (_after is { } after)
+        {
+            if (SqlTime.IsWholeMs(after.Time))
+            {
+                sql.Append(" AND (e.time_ms, e.id) < ($at, $aid)");
+                cmd.Parameters.AddWithValue("$at", SqlTime.ToUnixMs(after.Time));
+                cmd.Parameters.AddWithValue("$aid", after.Id);
+            }
+            else
+            {
+                sql.Append(" AND e.time_ms < $at");
+                cmd.Parameters.AddWithValue("$at", SqlTime.CeilMs(after.Time));
+            }
+        }
+
+        if (_toMs is { } to)
+        {
+            sql.Append(" AND e.time_ms < $to");
+            cmd.Parameters.AddWithValue("$to", to);
+        }
+
+        if (_fromMs is { } from)
+        {
+            sql.Append(" AND e.time_ms >= $from");
+            cmd.Parameters.AddWithValue("$from", from);
+        }
+
+        sql.Append(" ORDER BY e.time_ms DESC, e.id DESC");
+        cmd.CommandText = sql.ToString();
+        return cmd;
+    }
+
+    private bool FewTextCandidates(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM (SELECT 1 FROM events_text WHERE events_text MATCH $m LIMIT $limit)";
+        cmd.Parameters.AddWithValue("$m", _matchExpression);
+        cmd.Parameters.AddWithValue("$limit", TextCandidateLimit + 1);
+        try
+        {
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) <= TextCandidateLimit;
+        }
+        catch (SqliteException)
+        {
+            // A term the FTS5 tokenizer splits differently: walk and let TextMatch decide.
+            return false;
+        }
+    }
+
+    private void AddFilter(string column, IReadOnlyList<string> values)
+    {
+        if (values.Count > 0)
+        {
+            _filters.Add((column, values.Distinct(StringComparer.Ordinal).ToArray()));
+        }
+    }
+}
+
+/// <summary>One ordered cursor over a partition; several are merged newest first.</summary>
+internal sealed class RowStream : IDisposable
+{
+    private readonly SqliteCommand _command;
+    private readonly SqliteDataReader _reader;
+
+    private RowStream(SqliteCommand command, SqliteDataReader reader)
+    {
+        _command = command;
+        _reader = reader;
+        Advance();
+    }
+
+    public bool HasRow { get; private set; }
+
+    public long TimeMs { get; private set; }
+
+    public string Id { get; private set; } = "";
+
+    public static RowStream Open(SqliteCommand command)
+    {
+        try
+        {
+            return new RowStream(command, command.ExecuteReader());
+        }
+        catch
+        {
+            command.Dispose();
+            throw;
+        }
+    }
+
+    public void Advance()
+    {
+        HasRow = _reader.Read();
+        if (HasRow)
+        {
+            TimeMs = _reader.GetInt64(0);
+            Id = _reader.GetString(1);
+        }
+    }
+
+    /// <summary>Newest first: later time, then greater id by ordinal comparison.</summary>
+    public bool IsNewerThan(RowStream other) =>
+        TimeMs > other.TimeMs || (TimeMs == other.TimeMs && string.CompareOrdinal(Id, other.Id) > 0);
+
+    public bool TextMatches(IReadOnlyList<string> terms)
+    {
+        string? actorName = Text(3), actorEmail = Text(4), entityName = Text(5), entityId = Text(6);
+        foreach (var term in terms)
+        {
+            if (!TextMatch.Matches(term, actorName) && !TextMatch.Matches(term, actorEmail) &&
+                !TextMatch.Matches(term, entityName) && !TextMatch.Matches(term, entityId) && !TextMatch.Matches(term, Id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public AuditEvent ReadEvent() => AuditJson.Deserialize(_reader.GetFieldValue<byte[]>(2));
+
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _command.Dispose();
+    }
+
+    private string? Text(int ordinal) => _reader.IsDBNull(ordinal) ? null : _reader.GetString(ordinal);
+}

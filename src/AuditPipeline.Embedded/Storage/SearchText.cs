@@ -1,0 +1,80 @@
+using System.Text;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Storage;
+
+namespace AuditPipeline.Embedded.Storage;
+
+/// <summary>
+/// The free-text index: the words (as <see cref="TextMatch.Words"/> splits them) of the searched
+/// fields, and the FTS5 query that finds a superset of the events a set of terms matches. The index
+/// only narrows; <see cref="TextMatch"/> decides.
+/// </summary>
+internal static class SearchText
+{
+    public static string Body(AuditEvent e)
+    {
+        var sb = new StringBuilder(96);
+        Append(sb, e.Actor.Name);
+        Append(sb, e.Actor.Email);
+        Append(sb, e.Entity.Name);
+        Append(sb, e.Entity.Id);
+        Append(sb, e.Id);
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// An FTS5 expression every event matching all <paramref name="terms"/> satisfies: each word of each
+    /// term as a prefix (a term matching from a word start contains its words as prefixes of words of
+    /// the text). Null when some term has no word (then the index cannot narrow).
+    /// </summary>
+    public static string? MatchExpression(IReadOnlyList<string> terms)
+    {
+        var sb = new StringBuilder();
+        foreach (var term in terms)
+        {
+            var any = false;
+            foreach (var word in TextMatch.Words(term))
+            {
+                if (sb.Length > 0)
+                {
+                    sb.Append(" AND ");
+                }
+
+                sb.Append('"').Append(word.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"*");
+                any = true;
+            }
+
+            if (!any)
+            {
+                return null;
+            }
+        }
+
+        return sb.Length == 0 ? null : sb.ToString();
+    }
+
+    /// <summary>
+    /// True when some term can match nothing at all: a match starts at a letter or digit, so a term
+    /// starting with an ASCII character that is neither never matches.
+    /// </summary>
+    public static bool AnyTermImpossible(IReadOnlyList<string> terms)
+    {
+        foreach (var term in terms)
+        {
+            if (term.Length == 0 || (char.IsAscii(term[0]) && !char.IsAsciiLetterOrDigit(term[0])))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Append(StringBuilder sb, string? text)
+    {
+        foreach (var word in TextMatch.Words(text))
+        {
+            sb.Append(word).Append(' ');
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using AuditPipeline.Core.Retention;
+using AuditPipeline.Core.Storage;
+using AuditPipeline.Embedded.Storage;
+using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
+using AuditPipeline.Testing.StoreContract;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Embedded.Tests.Storage;
+
+public sealed class SqliteAuditStoreTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task An_update_through_a_raw_connection_fails_and_changes_nothing()
+    {
+        var e = Some.Event();
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync([e], Ct);
+        }
+
+        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        var ex = Assert.Throws<SqliteException>(() => Execute(conn, "UPDATE events SET action = 'tampered', doc = x'00'"));
+
+        Assert.Contains("append-only", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("stage_changed", Scalar(conn, "SELECT action FROM events"));
+        using var reopened = Stores.Open(_dir.Path);
+        Assert.Equal("stage_changed", (await reopened.GetAsync(e.OrgId, e.Id, Ct))?.Action);
+    }
+
+    [Fact]
+    public async Task A_delete_through_a_raw_connection_fails_and_removes_nothing()
+    {
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync([Some.Event(), Some.Event()], Ct);
+        }
+
+        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        var ex = Assert.Throws<SqliteException>(() => Execute(conn, "DELETE FROM events"));
+
+        Assert.Contains("append-only", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2L, Scalar(conn, "SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task An_insert_or_replace_through_a_raw_connection_cannot_overwrite_an_event()
+    {
+        var e = Some.Event();
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync([e], Ct);
+        }
+
+        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        Execute(conn, $"""
+            INSERT OR REPLACE INTO events (org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc)
+            VALUES ('{e.OrgId}', '{e.Id}', 0, 'tampered', 'x', 'x', 'x', 'x', 0, x'00')
+            """);
+        Assert.Throws<SqliteException>(() => Execute(conn, """
+            INSERT OR REPLACE INTO events (seq, org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc)
+            VALUES (1, 'org_x', 'other', 0, 'tampered', 'x', 'x', 'x', 'x', 0, x'00')
+            """));
+
+        Assert.Equal(1L, Scalar(conn, "SELECT count(*) FROM events"));
+        Assert.Equal("stage_changed", Scalar(conn, "SELECT action FROM events"));
+    }
+
+    [Fact]
+    public async Task Events_survive_reopening_the_store_and_a_redelivery_after_reopening_is_a_duplicate()
+    {
+        var events = ContractData.Generate(200, seed: 11);
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync(events, Ct);
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var reopened = Stores.Open(_dir.Path);
+        var again = await reopened.AppendAsync(events, Ct);
+        var fresh = await reopened.AppendAsync([Some.Event(time: events[0].Time)], Ct);
+
+        Assert.All(again, r => Assert.Equal(AppendOutcome.Duplicate, r.Outcome));
+        Assert.Equal(AppendOutcome.Stored, fresh[0].Outcome);
+        Assert.NotNull(await reopened.GetAsync(events[^1].OrgId, events[^1].Id, Ct));
+    }
+
+    [Fact]
+    public async Task Events_are_partitioned_by_the_retention_class_in_force_and_their_month()
+    {
+        var retention = new RetentionOptions();
+        retention.Orgs["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 5 };
+        using var store = Stores.Open(_dir.Path, retention: retention);
+
+        await store.AppendAsync(
+            [
+                Some.Event(orgId: "org_pro", time: new DateTimeOffset(2026, 11, 30, 23, 59, 59, TimeSpan.Zero)),
+                Some.Event(orgId: "org_pro", time: new DateTimeOffset(2026, 12, 1, 0, 30, 0, TimeSpan.FromHours(2))),
+                Some.Event(orgId: "org_ent", time: new DateTimeOffset(2026, 10, 5, 0, 0, 0, TimeSpan.Zero)),
+            ],
+            Ct);
+
+        Assert.Equal(
+            ["events-e5y-2026-10.db", "events-p2y-2026-11.db"],
+            Directory.GetFiles(_dir.Path, "events-*.db").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_redelivery_after_a_plan_change_is_still_a_duplicate()
+    {
+        var registry = new RetentionPlanRegistry(Options.Create(new RetentionOptions()));
+        using var store = Stores.Open(_dir.Path, registry);
+        var e = Some.Event(orgId: "org_up");
+        await store.AppendAsync([e], Ct);
+
+        registry.Record("org_up", RetentionClass.Enterprise(3), DateTimeOffset.MinValue);
+        var again = await store.AppendAsync([e], Ct);
+
+        Assert.Equal(AppendOutcome.Duplicate, again[0].Outcome);
+        Assert.Single((await store.QueryAsync(new AuditQuery { OrgId = "org_up" }, 10, Ct)).Items);
+    }
+
+    [Fact]
+    public async Task Retention_deletes_expired_partition_files_and_moves_archived_ones_to_the_archive_directory()
+    {
+        var retention = new RetentionOptions { ArchiveAfterDays = 90 };
+        retention.Orgs["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 1 };
+        using var store = Stores.Open(_dir.Path, retention: retention);
+        await store.AppendAsync(
+            [
+                Some.Event(orgId: "org_pro", time: new DateTimeOffset(2024, 1, 10, 0, 0, 0, TimeSpan.Zero)),
+                Some.Event(orgId: "org_ent", time: new DateTimeOffset(2026, 2, 10, 0, 0, 0, TimeSpan.Zero)),
+            ],
+            Ct);
+
+        var report = await store.ApplyRetentionAsync(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero), Ct);
+
+        Assert.Equal(["events-p2y-2024-01"], report.Dropped);
+        Assert.Equal(["events-e1y-2026-02"], report.Archived);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "events-p2y-2024-01.db")));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "events-e1y-2026-02.db")));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "archive", "events-e1y-2026-02.db")));
+        SqliteConnection.ClearAllPools();
+        using var reopened = Stores.Open(_dir.Path, retention: retention);
+        Assert.Single((await reopened.QueryAsync(new AuditQuery { OrgId = "org_ent" }, 10, Ct)).Items);
+        Assert.Empty((await reopened.QueryAsync(new AuditQuery { OrgId = "org_pro" }, 10, Ct)).Items);
+    }
+
+    [Theory]
+    [InlineData("walk", "")]
+    [InlineData("action", "ix_events_action")]
+    [InlineData("user", "ix_events_actor")]
+    [InlineData("entity id", "ix_events_entity_id")]
+    [InlineData("entity type", "ix_events_entity_type")]
+    [InlineData("category", "ix_events_category")]
+    public async Task Filtered_pages_read_an_index_in_order_without_sorting(string filter, string index)
+    {
+        using var store = Stores.Open(_dir.Path);
+        await store.AppendAsync([Some.Event()], Ct);
+        var q = filter switch
+        {
+            "action" => new AuditQuery { OrgId = "org_42", Actions = ["deleted"], Outcomes = ["failure"] },
+            "user" => new AuditQuery { OrgId = "org_42", Users = ["usr_7"], Sources = ["Chat"] },
+            "entity id" => new AuditQuery { OrgId = "org_42", EntityIds = ["deal_1"], Actions = ["deleted"] },
+            "entity type" => new AuditQuery { OrgId = "org_42", EntityTypes = ["deal"], Ai = [true] },
+            "category" => new AuditQuery { OrgId = "org_42", Categories = ["ai"], From = Some.BaseTime },
+            _ => new AuditQuery { OrgId = "org_42", Outcomes = ["failure"], Sources = ["API"], To = Some.BaseTime },
+        };
+        var plan = ScanPlan.For(q with { After = new AuditPosition(Some.BaseTime, "evt_5") });
+
+        using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);
+        using var cmd = plan.Command(conn, index.Length == 0 ? "ix_events_time" : index, index.Length == 0 ? null : "v", index.Length == 0 ? -1 : 0);
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + cmd.CommandText;
+        var details = new List<string>();
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                details.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join(" | ", details);
+        Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
+        Assert.Contains(index.Length == 0 ? "ix_events_time" : index, text, StringComparison.Ordinal);
+        Assert.Contains("(time_ms,id)<(?,?)", text.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_rare_free_text_term_is_answered_from_the_text_index()
+    {
+        using var store = Stores.Open(_dir.Path);
+        var events = ContractData.Generate(500, seed: 5, orgs: ["org_42"], start: new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var needle = Some.Event(orgId: "org_42", time: new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero)) with
+        {
+            Entity = new("deal", "deal_999", "Zanzibar Holdings"),
+        };
+        await store.AppendAsync([.. events, needle], Ct);
+        var plan = ScanPlan.For(new AuditQuery { OrgId = "org_42", Terms = ["zanzi"] });
+
+        using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);
+        var streams = new List<RowStream>();
+        plan.OpenStreams(conn, streams);
+        var page = await store.QueryAsync(new AuditQuery { OrgId = "org_42", Terms = ["zanzi"] }, 10, Ct);
+
+        using var only = Assert.Single(streams);
+        Assert.True(only.HasRow);
+        Assert.Equal(needle.Id, only.Id);
+        Assert.Equal([needle.Id], page.Items.Select(e => e.Id));
+    }
+
+    private string PartitionFile(string retentionClass, int year, int month) =>
+        Path.Combine(_dir.Path, FormattableString.Invariant($"events-{retentionClass}-{year:D4}-{month:D2}.db"));
+
+    private static SqliteConnection RawConnection(string file)
+    {
+        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        conn.Open();
+        return conn;
+    }
+
+    private static void Execute(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}
