@@ -47,15 +47,17 @@ internal sealed class ElasticsearchConnection(ElasticsearchClient client)
                 ? await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), cancellationToken)
                 : await Client.Transport.RequestAsync<BytesResponse>(method, path, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // The transport throws for some connection failures even with ThrowExceptions off.
+            // The transport wraps cancellation and some connection failures in its own exceptions.
+            cancellationToken.ThrowIfCancellationRequested();
             return new EsResponse(null, [], ex);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
         var details = response.ApiCallDetails;
-        return new EsResponse(details.HttpStatusCode, response.Body ?? [], details.OriginalException);
+        var status = details.HttpStatusCode is > 0 ? details.HttpStatusCode : null;
+        return new EsResponse(status, response.Body ?? [], details.OriginalException);
     }
 
     public static ElasticsearchClient CreateClient(ElasticsearchOptions options, IRequestInvoker? invoker = null)
