@@ -17,6 +17,9 @@ namespace AuditPipeline.Elasticsearch;
 /// </summary>
 internal sealed partial class ElasticsearchAuditStore : IAuditStore
 {
+    /// <summary>Elasticsearch's limit on a document id.</summary>
+    internal const int MaxIdBytes = 512;
+
     private readonly ElasticsearchConnection _connection;
     private readonly RetentionPlanRegistry _plans;
     private readonly ElasticsearchOptions _options;
@@ -50,7 +53,20 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
             items[i] = new BulkItem(i, e.Id, retentionClass, AuditIndices.Month(retentionClass, e.Time), BulkBody.Document(e));
         }
 
-        var pending = new List<BulkItem>(items);
+        var pending = new List<BulkItem>(events.Count);
+        foreach (var item in items)
+        {
+            // Elasticsearch refuses the whole bulk request for an _id over 512 bytes: refuse just that event.
+            if (System.Text.Encoding.UTF8.GetByteCount(item.Id) > MaxIdBytes)
+            {
+                results[item.Position] = AppendResult.Rejected($"The event id is longer than {MaxIdBytes} bytes, the most Elasticsearch takes as a document id.");
+            }
+            else
+            {
+                pending.Add(item);
+            }
+        }
+
         var attempt = 0;
         while (pending.Count > 0)
         {

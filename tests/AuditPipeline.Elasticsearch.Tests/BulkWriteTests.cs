@@ -260,6 +260,19 @@ public sealed class BulkWriteTests
     }
 
     [Fact]
+    public async Task An_id_longer_than_Elasticsearch_takes_is_rejected_alone_without_failing_the_request()
+    {
+        var invoker = new ScriptedInvoker(r => Answers.Bulk([.. Enumerable.Repeat(201, r.Lines.Length / 2)]));
+        var store = EsTest.Store(invoker);
+        var tooLong = Some.Event(new string('日', 200));
+
+        var results = await store.AppendAsync([Some.Event("evt_fine"), tooLong], TestContext.Current.CancellationToken);
+
+        Assert.Equal([AppendOutcome.Stored, AppendOutcome.Rejected], results.Select(r => r.Outcome));
+        Assert.Equal(["evt_fine"], Ids(Assert.Single(invoker.Sent)));
+    }
+
+    [Fact]
     public async Task Refresh_on_write_waits_for_the_write_to_be_searchable()
     {
         var invoker = new ScriptedInvoker(_ => Answers.Bulk(201));
