@@ -286,7 +286,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
             BulkBody.Append(buffer, item.Index, item.Id, item.Document);
         }
 
-        return _connection.SendAsync(EsMethod.POST, BulkPath, buffer.WrittenMemory, cancellationToken);
+        return _connection.SendAsync(EsMethod.POST, BulkPath, buffer.WrittenMemory, cancellationToken, ndjson: true);
     }
 
     private void ReadItems(byte[] body, List<BulkItem> chunk, AppendResult?[] results, List<BulkItem> retry, List<BulkItem> late, ref string? lastFailure)

@@ -38,14 +38,24 @@ internal sealed class ElasticsearchConnection(ElasticsearchClient client)
 {
     public ElasticsearchClient Client { get; } = client;
 
-    public async Task<EsResponse> SendAsync(EsMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bulk bodies are NDJSON. The client asks for <c>application/vnd.elasticsearch+json;compatible-with=9</c>
+    /// responses, and Elasticsearch wants the request's type at the same compatible version.
+    /// </summary>
+    internal const string NdjsonContentType = "application/vnd.elasticsearch+x-ndjson;compatible-with=9";
+
+    private static readonly RequestConfiguration Ndjson = new() { ContentType = NdjsonContentType };
+
+    public async Task<EsResponse> SendAsync(EsMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken, bool ndjson = false)
     {
         BytesResponse response;
         try
         {
-            response = body is { } b
-                ? await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), cancellationToken)
-                : await Client.Transport.RequestAsync<BytesResponse>(method, path, cancellationToken);
+            response = body is not { } b
+                ? await Client.Transport.RequestAsync<BytesResponse>(method, path, cancellationToken)
+                : ndjson
+                    ? await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), Ndjson, cancellationToken)
+                    : await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), cancellationToken);
         }
         catch (Exception ex)
         {

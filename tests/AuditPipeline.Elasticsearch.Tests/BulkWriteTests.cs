@@ -26,6 +26,7 @@ public sealed class BulkWriteTests
         var bulk = Assert.Single(invoker.Sent);
         Assert.Equal("POST", bulk.Method);
         Assert.Equal("/_bulk", bulk.Path);
+        Assert.Equal(bulk.Accept!.Replace("+json", "+x-ndjson", StringComparison.Ordinal), bulk.ContentType);
         Assert.EndsWith("\n", bulk.Body, StringComparison.Ordinal);
         Assert.Equal(
             [

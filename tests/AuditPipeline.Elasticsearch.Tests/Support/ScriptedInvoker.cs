@@ -5,7 +5,7 @@ using Elastic.Transport;
 namespace AuditPipeline.Elasticsearch.Tests.Support;
 
 /// <summary>A request the client sent: method, path with query, and the body as text.</summary>
-public sealed record SentRequest(string Method, string Path, string Body)
+public sealed record SentRequest(string Method, string Path, string Body, string? ContentType = null, string? Accept = null)
 {
     public string[] Lines => Body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
@@ -70,7 +70,7 @@ public sealed class ScriptedInvoker : IRequestInvoker
             body = Encoding.UTF8.GetString(stream.ToArray());
         }
 
-        var request = new SentRequest(endpoint.Method.ToString(), endpoint.PathAndQuery, body);
+        var request = new SentRequest(endpoint.Method.ToString(), endpoint.PathAndQuery, body, configuration.ContentType, configuration.Accept);
         _sent.Enqueue(request);
         return request;
     }
