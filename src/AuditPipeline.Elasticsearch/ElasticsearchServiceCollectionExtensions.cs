@@ -15,7 +15,8 @@ namespace AuditPipeline.Elasticsearch;
 /// <code>
 /// "Store": { "Provider": "Elasticsearch" },
 /// "Elasticsearch": { "Url": "https://elasticsearch:9200", "Username": "audit_writer", "Password": "..." },
-/// "Retention": { "LateArrivalDays": 7, "ArchiveAfterDays": 90 }
+/// "Retention": { "LateArrivalDays": 7, "ArchiveAfterDays": 90 },
+/// "Kibana": { "Url": "http://kibana:5601", "DashboardsPath": "dashboards" }   // optional: setup imports dashboards
 /// </code>
 /// </summary>
 public static class ElasticsearchServiceCollectionExtensions
@@ -52,8 +53,14 @@ public static class ElasticsearchServiceCollectionExtensions
         {
             var es = configuration.GetSection(ElasticsearchOptions.SectionName).Get<ElasticsearchOptions>() ?? new ElasticsearchOptions();
             var retention = configuration.GetSection(RetentionOptions.SectionName).Get<RetentionOptions>() ?? new RetentionOptions();
+            var kibana = configuration.GetSection(KibanaOptions.SectionName).Get<KibanaOptions>() ?? new KibanaOptions();
+            if (string.IsNullOrWhiteSpace(kibana.Username) && string.IsNullOrWhiteSpace(kibana.ApiKey))
+            {
+                (kibana.Username, kibana.Password, kibana.ApiKey) = (es.Username, es.Password, es.ApiKey);
+            }
+
             var definitions = new ElasticsearchSetupDefinitions(retention.LateArrivalDays, retention.ArchiveAfterDays, es.SnapshotRepository);
-            return new ElasticsearchSetup(definitions, () => Connect(sp, es), sp.GetRequiredService<ILogger<ElasticsearchSetup>>());
+            return new ElasticsearchSetup(definitions, () => Connect(sp, es), sp.GetRequiredService<ILogger<ElasticsearchSetup>>(), new KibanaDashboards(kibana));
         });
         return services;
     }

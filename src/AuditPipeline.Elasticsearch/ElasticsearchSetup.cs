@@ -16,13 +16,19 @@ public sealed partial class ElasticsearchSetup
 
     private readonly ElasticsearchSetupDefinitions _definitions;
     private readonly Func<ElasticsearchConnection> _connection;
+    private readonly KibanaDashboards? _dashboards;
     private readonly ILogger<ElasticsearchSetup> _logger;
 
-    internal ElasticsearchSetup(ElasticsearchSetupDefinitions definitions, Func<ElasticsearchConnection> connection, ILogger<ElasticsearchSetup> logger)
+    internal ElasticsearchSetup(
+        ElasticsearchSetupDefinitions definitions,
+        Func<ElasticsearchConnection> connection,
+        ILogger<ElasticsearchSetup> logger,
+        KibanaDashboards? dashboards = null)
     {
         _definitions = definitions;
         _connection = connection;
         _logger = logger;
+        _dashboards = dashboards;
     }
 
     /// <summary>Returns the process exit code: 0 when everything is in place, 1 otherwise.</summary>
@@ -56,6 +62,12 @@ public sealed partial class ElasticsearchSetup
             failures++;
             LogSetupFailed(request.Path, response.Describe());
             await output.WriteLineAsync($"{request.Method} {request.Path}: FAILED {response.Describe()}");
+        }
+
+        // Dashboards last: they reference the data view over the indices the templates shape.
+        if (failures == 0 && _dashboards is { Configured: true })
+        {
+            failures += await _dashboards.ImportAsync(output, cancellationToken);
         }
 
         return failures == 0 ? 0 : 1;

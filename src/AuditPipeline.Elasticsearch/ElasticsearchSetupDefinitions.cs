@@ -151,9 +151,10 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
     };
 
     /// <summary>
-    /// Write-once: <c>create_doc</c> only (no index, update or delete); <c>create_index</c> and
-    /// <c>auto_configure</c> so a new month's index is created on its first write; <c>read</c> for
-    /// the one search the late-arrival rule needs (is there already a copy of this id?).
+    /// Write-once: <c>create_doc</c> only (no index, update or delete), plus <c>create_index</c> and
+    /// <c>auto_configure</c> so a new month's index is created on its first write. The ingest user
+    /// also holds <see cref="ReaderRole"/>: the late-arrival rule searches for an existing copy of an
+    /// event before writing it to a late-arrivals index.
     /// </summary>
     public static JsonObject WriterRoleBody() => new()
     {
@@ -161,7 +162,7 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         ["indices"] = new JsonArray(new JsonObject
         {
             ["names"] = new JsonArray(AuditIndices.AllPattern),
-            ["privileges"] = new JsonArray("create_doc", "create_index", "auto_configure", "read"),
+            ["privileges"] = new JsonArray("create_doc", "create_index", "auto_configure"),
         }),
         ["metadata"] = new JsonObject
         {

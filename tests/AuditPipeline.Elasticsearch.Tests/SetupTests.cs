@@ -147,7 +147,7 @@ public sealed class SetupTests
 
         var writer = Body(requests, "/_security/role/audit_writer")["indices"]!.AsArray().Single()!;
         Assert.Equal(["audit-events-*"], writer["names"]!.AsArray().Select(n => (string)n!));
-        Assert.Equal(["create_doc", "create_index", "auto_configure", "read"], writer["privileges"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(["create_doc", "create_index", "auto_configure"], writer["privileges"]!.AsArray().Select(n => (string)n!));
         Assert.Empty(Body(requests, "/_security/role/audit_writer")["cluster"]!.AsArray());
 
         var reader = Body(requests, "/_security/role/audit_reader")["indices"]!.AsArray().Single()!;
@@ -197,5 +197,57 @@ public sealed class SetupTests
 
         Assert.Equal(0, code);
         Assert.Contains("/_security/role/audit_writer: skipped", output.ToString(), StringComparison.Ordinal);
+    }
+}
+
+public sealed class KibanaDashboardTests
+{
+    private sealed class RecordingHandler(HttpStatusCodeAnswer answer) : HttpMessageHandler
+    {
+        public List<(HttpRequestMessage Request, string Body)> Requests { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add((request, await request.Content!.ReadAsStringAsync(cancellationToken)));
+            return new HttpResponseMessage(answer.Status) { Content = new StringContent(answer.Body) };
+        }
+    }
+
+    private sealed record HttpStatusCodeAnswer(System.Net.HttpStatusCode Status, string Body);
+
+    [Fact]
+    public async Task With_a_Kibana_url_setup_imports_every_dashboard_file_with_overwrite()
+    {
+        var handler = new RecordingHandler(new(System.Net.HttpStatusCode.OK, """{"success":true,"successCount":11}"""));
+        var kibana = new KibanaOptions { Url = "http://kibana.test:5601", DashboardsPath = RepositoryFiles.Path("dashboards"), Username = "elastic", Password = "pw" };
+        var invoker = new ScriptedInvoker(_ => Canned.Ok("""{"acknowledged":true}"""));
+        var setup = new ElasticsearchSetup(
+            new ElasticsearchSetupDefinitions(7, 90, null),
+            () => new ElasticsearchConnection(ElasticsearchConnection.CreateClient(EsTest.Options(), invoker)),
+            NullLogger<ElasticsearchSetup>.Instance,
+            new KibanaDashboards(kibana, handler));
+        using var output = new StringWriter();
+
+        var code = await setup.RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, code);
+        var (request, body) = Assert.Single(handler.Requests);
+        Assert.Equal("http://kibana.test:5601/api/saved_objects/_import?overwrite=true", request.RequestUri!.ToString());
+        Assert.Equal("true", request.Headers.GetValues("kbn-xsrf").Single());
+        Assert.Equal("Basic", request.Headers.Authorization!.Scheme);
+        Assert.Contains("audit-overview", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refused_import_fails_setup()
+    {
+        var handler = new RecordingHandler(new(System.Net.HttpStatusCode.OK, """{"success":false,"errors":[{"id":"x"}]}"""));
+        var kibana = new KibanaOptions { Url = "http://kibana.test:5601", DashboardsPath = RepositoryFiles.Path("dashboards") };
+        using var output = new StringWriter();
+
+        var failures = await new KibanaDashboards(kibana, handler).ImportAsync(output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, failures);
+        Assert.Contains("FAILED", output.ToString(), StringComparison.Ordinal);
     }
 }
