@@ -40,7 +40,10 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         _time = time ?? TimeProvider.System;
     }
 
-    private string BulkPath => _options.RefreshOnWrite ? "/_bulk?refresh=wait_for" : "/_bulk";
+    /// <summary>Only what the outcome needs comes back: per item its status and error (a bulk answer is otherwise ~200 bytes per item).</summary>
+    internal const string BulkFilter = "filter_path=errors,error,status,items.*.status,items.*.error";
+
+    private string BulkPath => _options.RefreshOnWrite ? "/_bulk?refresh=wait_for&" + BulkFilter : "/_bulk?" + BulkFilter;
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
     {
