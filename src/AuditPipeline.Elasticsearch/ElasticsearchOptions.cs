@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Elasticsearch;
+
+/// <summary>
+/// <code>
+/// "Elasticsearch": {
+///   "Url": "https://elasticsearch:9200",
+///   "ApiKey": "base64(id:key)",            // or Username + Password
+///   "Username": "audit_writer", "Password": "...",
+///   "CertificateFingerprint": "AB:CD:...",  // optional: pin the cluster's CA by SHA-256
+///   "CaCertificatePath": "/certs/ca.crt",   // optional: trust this CA
+///   "SnapshotRepository": null,             // set to archive enterprise data as searchable snapshots
+///   "RequestTimeout": "00:00:30",
+///   "BulkMaxBytes": 5242880, "BulkMaxDocuments": 1000,
+///   "MaxAttempts": 6, "RetryMinDelay": "00:00:00.200", "RetryMaxDelay": "00:00:05",
+///   "StreamPageSize": 1000, "PointInTimeKeepAlive": "00:02:00",
+///   "RefreshOnWrite": false                 // tests only: make writes visible to the next search
+/// }
+/// </code>
+/// </summary>
+public sealed class ElasticsearchOptions
+{
+    public const string SectionName = "Elasticsearch";
+
+    public string? Url { get; set; }
+
+    /// <summary>An encoded API key (the <c>encoded</c> value Elasticsearch returns).</summary>
+    public string? ApiKey { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>SHA-256 fingerprint of the cluster's CA certificate (as printed by Elasticsearch on first start).</summary>
+    public string? CertificateFingerprint { get; set; }
+
+    /// <summary>PEM or DER file of a CA the cluster's certificate must chain to.</summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>When set, enterprise classes move to the archive tier as searchable snapshots in this repository.</summary>
+    public string? SnapshotRepository { get; set; }
+
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Upper bound of one bulk request body; a batch is split into several requests above it.</summary>
+    public int BulkMaxBytes { get; set; } = 5 * 1024 * 1024;
+
+    public int BulkMaxDocuments { get; set; } = 1000;
+
+    /// <summary>Attempts at one append (429, 5xx, unreachable) before the store reports itself unavailable.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Hits per page when streaming through a point in time.</summary>
+    public int StreamPageSize { get; set; } = 1000;
+
+    public TimeSpan PointInTimeKeepAlive { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Adds <c>refresh=wait_for</c> to writes. For tests that read right after writing; never in production.</summary>
+    public bool RefreshOnWrite { get; set; }
+}
+
+internal sealed class ElasticsearchOptionsValidator : IValidateOptions<ElasticsearchOptions>
+{
+    private const string S = ElasticsearchOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, ElasticsearchOptions options)
+    {
+        var errors = Errors(options).ToList();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    internal static IEnumerable<string> Errors(ElasticsearchOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.Url))
+        {
+            yield return $"{S}:Url must be set to the cluster's address, e.g. https://elasticsearch:9200.";
+        }
+        else if (!Uri.TryCreate(o.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            yield return $"{S}:Url must be an absolute http or https address (was '{o.Url}').";
+        }
+
+        var hasKey = !string.IsNullOrWhiteSpace(o.ApiKey);
+        var hasUser = !string.IsNullOrWhiteSpace(o.Username);
+        if (hasKey && hasUser)
+        {
+            yield return $"{S}:ApiKey and {S}:Username are both set; configure one way to authenticate.";
+        }
+
+        if (hasUser && string.IsNullOrEmpty(o.Password))
+        {
+            yield return $"{S}:Password must be set when {S}:Username is.";
+        }
+
+        if (!hasUser && !string.IsNullOrEmpty(o.Password))
+        {
+            yield return $"{S}:Username must be set when {S}:Password is.";
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.CaCertificatePath) && !File.Exists(o.CaCertificatePath))
+        {
+            yield return $"{S}:CaCertificatePath names a file that does not exist ('{o.CaCertificatePath}').";
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.CaCertificatePath) && !string.IsNullOrWhiteSpace(o.CertificateFingerprint))
+        {
+            yield return $"{S}:CaCertificatePath and {S}:CertificateFingerprint are both set; configure one.";
+        }
+
+        if (o.RequestTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{S}:RequestTimeout must be positive (was {o.RequestTimeout}).";
+        }
+
+        if (o.BulkMaxBytes < 64 * 1024)
+        {
+            yield return $"{S}:BulkMaxBytes must be at least 65536 (was {o.BulkMaxBytes}).";
+        }
+
+        if (o.BulkMaxDocuments < 1)
+        {
+            yield return $"{S}:BulkMaxDocuments must be at least 1 (was {o.BulkMaxDocuments}).";
+        }
+
+        if (o.MaxAttempts < 1)
+        {
+            yield return $"{S}:MaxAttempts must be at least 1 (was {o.MaxAttempts}).";
+        }
+
+        if (o.RetryMinDelay < TimeSpan.Zero || o.RetryMaxDelay < o.RetryMinDelay)
+        {
+            yield return $"{S}:RetryMinDelay must not be negative and {S}:RetryMaxDelay not below it (were {o.RetryMinDelay} and {o.RetryMaxDelay}).";
+        }
+
+        if (o.StreamPageSize is < 1 or > 10_000)
+        {
+            yield return $"{S}:StreamPageSize must be 1 to 10000 (was {o.StreamPageSize}).";
+        }
+
+        if (o.PointInTimeKeepAlive < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{S}:PointInTimeKeepAlive must be at least one second (was {o.PointInTimeKeepAlive}).";
+        }
+    }
+}

@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Storage;
+
+namespace AuditPipeline.Elasticsearch;
+
+/// <summary>
+/// Query DSL for the store's reads. Every <see cref="AuditQuery"/> filter is a bool <c>filter</c>
+/// clause on a keyword field (OR within a filter as <c>terms</c>, AND across filters), free-text
+/// terms are <c>prefix</c> clauses on <c>audit.search</c>, and the order is <c>@timestamp</c> desc
+/// then <c>event.id</c> desc with <c>search_after</c> continuing strictly after a position.
+/// </summary>
+internal static class SearchBodies
+{
+    public static byte[] Search(AuditQuery query, int size, AuditPosition? after, string? pointInTimeId = null, TimeSpan? keepAlive = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("size"u8, size);
+            w.WriteBoolean("track_total_hits"u8, false);
+            if (pointInTimeId is not null)
+            {
+                w.WriteStartObject("pit"u8);
+                w.WriteString("id"u8, pointInTimeId);
+                w.WriteString("keep_alive"u8, Duration(keepAlive ?? TimeSpan.FromMinutes(1)));
+                w.WriteEndObject();
+            }
+
+            w.WritePropertyName("query"u8);
+            WriteQuery(w, query);
+            w.WriteStartArray("sort"u8);
+            WriteSort(w, "@timestamp"u8);
+            WriteSort(w, "event.id"u8);
+            w.WriteEndArray();
+            if (after is { } position)
+            {
+                w.WriteStartArray("search_after"u8);
+                w.WriteNumberValue(position.Time.ToUnixTimeMilliseconds());
+                w.WriteStringValue(position.Id);
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One event of an organisation by id, across every audit index.</summary>
+    public static byte[] Get(string orgId, string eventId)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("size"u8, 1);
+            w.WriteStartObject("query"u8);
+            w.WriteStartObject("bool"u8);
+            w.WriteStartArray("filter"u8);
+            Term(w, "organization.id", orgId);
+            Term(w, "event.id", eventId);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Which of these ids already have a copy (any index the path covers); no sources.</summary>
+    public static byte[] Ids(IReadOnlyCollection<string> ids)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("size"u8, ids.Count);
+            w.WriteBoolean("_source"u8, false);
+            w.WriteStartObject("query"u8);
+            w.WriteStartObject("ids"u8);
+            w.WriteStartArray("values"u8);
+            foreach (var id in ids)
+            {
+                w.WriteStringValue(id);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static byte[] ClosePointInTime(string id)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id"u8, id);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>An Elasticsearch time unit, whole seconds.</summary>
+    public static string Duration(TimeSpan t) => $"{Math.Max(1, (long)Math.Ceiling(t.TotalSeconds))}s";
+
+    private static void WriteQuery(Utf8JsonWriter w, AuditQuery q)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("bool"u8);
+        w.WriteStartArray("filter"u8);
+        Term(w, "organization.id", q.OrgId);
+        Terms(w, "event.action", q.Actions);
+        Terms(w, "user.id", q.Users);
+        Terms(w, "audit.entity.type", q.EntityTypes);
+        Terms(w, "audit.entity.id", q.EntityIds);
+        Terms(w, "event.category", q.Categories);
+        Terms(w, "audit.source", q.Sources);
+        Terms(w, "event.outcome", q.Outcomes);
+
+        var wantsAi = q.Ai.Contains(true);
+        var wantsNotAi = q.Ai.Contains(false);
+        if (wantsAi && !wantsNotAi)
+        {
+            ExistsAi(w);
+        }
+        else if (wantsNotAi && !wantsAi)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("bool"u8);
+            w.WriteStartArray("must_not"u8);
+            ExistsAi(w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        if (q.From is not null || q.To is not null)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("range"u8);
+            w.WriteStartObject("@timestamp"u8);
+            if (q.From is { } from)
+            {
+                w.WriteString("gte"u8, AuditJson.FormatTime(from));
+            }
+
+            if (q.To is { } to)
+            {
+                w.WriteString("lt"u8, AuditJson.FormatTime(to));
+            }
+
+            w.WriteString("format"u8, "strict_date_optional_time");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        foreach (var term in q.Terms)
+        {
+            // A term longer than any indexed suffix cannot be matched by the index; the post-filter decides.
+            if (SearchTexts.QueryValue(term) is not { } value)
+            {
+                continue;
+            }
+
+            w.WriteStartObject();
+            w.WriteStartObject("prefix"u8);
+            w.WriteStartObject("audit.search"u8);
+            w.WriteString("value"u8, value);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void ExistsAi(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("exists"u8);
+        w.WriteString("field"u8, "audit.ai.initiated");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteSort(Utf8JsonWriter w, ReadOnlySpan<byte> field)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject(field);
+        w.WriteString("order"u8, "desc");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void Term(Utf8JsonWriter w, string field, string value)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("term"u8);
+        w.WriteString(field, value);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void Terms(Utf8JsonWriter w, string field, IReadOnlyList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartObject();
+        w.WriteStartObject("terms"u8);
+        w.WriteStartArray(field);
+        foreach (var v in values)
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

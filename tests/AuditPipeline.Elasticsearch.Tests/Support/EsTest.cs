@@ -1,0 +1,76 @@
+using AuditPipeline.Core.Retention;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuditPipeline.Elasticsearch.Tests.Support;
+
+/// <summary>Builds the store and setup on a scripted cluster.</summary>
+public static class EsTest
+{
+    /// <summary>"Now" for tests: the late-arrival index is named after this month.</summary>
+    public static DateTimeOffset Now { get; } = new(2026, 12, 5, 9, 0, 0, TimeSpan.Zero);
+
+    public static ElasticsearchOptions Options(Action<ElasticsearchOptions>? configure = null)
+    {
+        var o = new ElasticsearchOptions
+        {
+            Url = "http://es.test:9200",
+            RetryMinDelay = TimeSpan.FromMilliseconds(1),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(2),
+        };
+        configure?.Invoke(o);
+        return o;
+    }
+
+    public static RetentionPlanRegistry Plans(Action<RetentionOptions>? configure = null)
+    {
+        var o = new RetentionOptions();
+        configure?.Invoke(o);
+        return new RetentionPlanRegistry(Microsoft.Extensions.Options.Options.Create(o));
+    }
+
+    internal static ElasticsearchAuditStore Store(ScriptedInvoker invoker, ElasticsearchOptions? options = null, RetentionPlanRegistry? plans = null)
+    {
+        options ??= Options();
+        var connection = new ElasticsearchConnection(ElasticsearchConnection.CreateClient(options, invoker));
+        return new ElasticsearchAuditStore(connection, plans ?? Plans(), Microsoft.Extensions.Options.Options.Create(options), NullLogger<ElasticsearchAuditStore>.Instance, new FixedTime(Now));
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
+
+/// <summary>Canned Elasticsearch answers.</summary>
+public static class Answers
+{
+    public static Canned Bulk(params int[] statuses) => Canned.Ok(BulkBody(statuses.Select(s => (s, (string?)null, (string?)null)).ToArray()));
+
+    public static string BulkBody(params (int Status, string? Type, string? Reason)[] items)
+    {
+        var parts = items.Select(i =>
+        {
+            var error = i.Type is null ? "" : $",\"error\":{{\"type\":\"{i.Type}\",\"reason\":\"{i.Reason}\"}}";
+            var result = i.Status is 200 or 201 ? ",\"result\":\"created\"" : "";
+            return $"{{\"create\":{{\"_index\":\"x\",\"_id\":\"y\",\"status\":{i.Status}{result}{error}}}}}";
+        });
+        var errors = items.Any(i => i.Status is not (200 or 201)) ? "true" : "false";
+        return $"{{\"took\":3,\"errors\":{errors},\"items\":[{string.Join(",", parts)}]}}";
+    }
+
+    public static Canned Hits(IEnumerable<string> sources, string? pitId = null)
+    {
+        var hits = sources.Select((s, i) => $"{{\"_index\":\"audit-events-p2y-2026.11.01\",\"_id\":\"h{i}\",\"_source\":{s}}}");
+        var pit = pitId is null ? "" : $"\"pit_id\":\"{pitId}\",";
+        return Canned.Ok($"{{{pit}\"took\":1,\"timed_out\":false,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
+    }
+
+    public static Canned IdHits(params string[] ids)
+    {
+        var hits = ids.Select(id => $"{{\"_index\":\"audit-events-p2y-2026.10.01\",\"_id\":\"{id}\"}}");
+        return Canned.Ok($"{{\"took\":1,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
+    }
+
+    public static Canned Error(int status, string type, string reason = "boom") =>
+        new(status, $"{{\"error\":{{\"type\":\"{type}\",\"reason\":\"{reason}\"}},\"status\":{status}}}");
+}
