@@ -1,11 +1,18 @@
+using System.Text.Json;
+using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Ingest;
 using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Core.Normalization;
 
-/// <summary>Turns a raw message of any of the four kinds into one <see cref="Events.AuditEvent"/>, or a reason.</summary>
+/// <summary>
+/// Turns a raw message of any of the four kinds into one <see cref="AuditEvent"/> following the
+/// contract's mapping table and generic rules, or into the reason it is rejected.
+/// </summary>
 public sealed class AuditNormalizer(IOptions<IngestOptions> options)
 {
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
     private readonly int _maxBytes = options.Value.MaxMessageBytes;
 
     public AuditNormalizer()
@@ -21,6 +28,80 @@ public sealed class AuditNormalizer(IOptions<IngestOptions> options)
             return NormalizeResult.Reject($"the message is {utf8.Length} bytes, larger than the limit of {_maxBytes} bytes (MaxMessageBytes)");
         }
 
-        return NormalizeResult.Reject($"normalization of {kind.Name()} is not built yet");
+        if (utf8.IsEmpty)
+        {
+            return NormalizeResult.Reject("the message is empty, not a JSON object");
+        }
+
+        JsonDocument doc;
+        try
+        {
+            // The document is parsed from a copy so the caller's buffer may be reused.
+            doc = JsonDocument.Parse(utf8.ToArray(), DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return NormalizeResult.Reject($"the message is not valid JSON: {FirstSentence(ex.Message)}");
+        }
+        catch (ArgumentException ex)
+        {
+            // Invalid UTF-8 surfaces as ArgumentException from some reader paths.
+            return NormalizeResult.Reject($"the message is not valid UTF-8 JSON: {FirstSentence(ex.Message)}");
+        }
+
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return NormalizeResult.Reject($"the message is not a JSON object (it is {RawMessage.Describe(doc.RootElement)})");
+            }
+
+            var received = AuditJson.TruncateToMilliseconds(receivedAt);
+            try
+            {
+                return kind switch
+                {
+                    SourceKind.Crm => CrmNormalizer.Normalize(doc.RootElement, received),
+                    SourceKind.Auth => AuthNormalizer.Normalize(doc.RootElement, received),
+                    SourceKind.Ai => AiNormalizer.Normalize(doc.RootElement, received),
+                    SourceKind.Platform => PlatformNormalizer.Normalize(doc.RootElement, received),
+                    _ => NormalizeResult.Reject($"unknown source kind {kind}"),
+                };
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+            {
+                // A shape no rule anticipated: rejected with a reason rather than crashing the pipeline.
+                return NormalizeResult.Reject($"the message could not be normalized: {FirstSentence(ex.Message)}");
+            }
+        }
     }
+
+    private static string FirstSentence(string message)
+    {
+        var i = message.IndexOf(". ", StringComparison.Ordinal);
+        return i > 0 ? message[..i] : message.TrimEnd('.');
+    }
+}
+
+/// <summary>Rules shared by kinds that carry an Outsprint actor and origin (crm, platform).</summary>
+internal static class Common
+{
+    public static AuditActor Actor(ref RawMessage m)
+    {
+        var actor = m.OptionalObject("actor");
+        if (m.Failed || actor is null)
+        {
+            return AuditActor.System;
+        }
+
+        var type = m.OptionalString(actor, "type", "actor.type") ?? ActorTypes.User;
+        var id = m.OptionalString(actor, "id", "actor.id");
+        var name = m.OptionalString(actor, "name", "actor.name");
+        var email = m.OptionalString(actor, "email", "actor.email");
+        return type == ActorTypes.System ? AuditActor.System : new AuditActor(type, id, name, email);
+    }
+
+    /// <summary>The channel's display name, else the one implied by the actor.</summary>
+    public static string Source(string? channel, AuditActor actor) =>
+        Sources.FromChannel(channel) ?? Sources.FromActorType(actor.Type);
 }

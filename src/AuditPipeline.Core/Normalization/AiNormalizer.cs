@@ -1,0 +1,101 @@
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+
+namespace AuditPipeline.Core.Normalization;
+
+/// <summary>ai: a tool call the assistant made on a user's behalf.</summary>
+internal static class AiNormalizer
+{
+    private static readonly Dictionary<string, string> Operations = new(StringComparer.Ordinal)
+    {
+        ["create"] = "created",
+        ["update"] = "updated",
+        ["delete"] = "deleted",
+        ["read"] = "read",
+    };
+
+    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    {
+        var m = new RawMessage(root);
+        var id = m.RequiredId("action_id");
+        var time = m.RequiredInstant("timestamp");
+        var org = m.RequiredId("workspace_id");
+        var operation = m.Required("operation");
+        if (!m.Failed && !Names.IsPart(operation))
+        {
+            m.Error = $"operation '{RawMessage.Shorten(operation)}' is not a lower-case word (letters, digits and underscores)";
+        }
+
+        var tool = m.Required("tool");
+        var target = m.RequiredObject("target");
+        var targetType = m.OptionalString(target, "type", "target.type");
+        var targetId = m.OptionalString(target, "id", "target.id");
+        var targetLabel = m.OptionalString(target, "label", "target.label");
+        var behalf = m.OptionalObject("on_behalf_of");
+        var userId = m.OptionalString(behalf, "user_id", "on_behalf_of.user_id");
+        var userName = m.OptionalString(behalf, "name", "on_behalf_of.name");
+        var userEmail = m.OptionalString(behalf, "email", "on_behalf_of.email");
+        var conversationId = m.OptionalString(m.Root, "conversation_id", "conversation_id");
+        var messageId = m.OptionalString(m.Root, "message_id", "message_id");
+        if (m.Failed)
+        {
+            return NormalizeResult.Reject(m.Error!);
+        }
+
+        var known = Operations.TryGetValue(operation, out var action);
+        var failed = m.LenientString(m.Root, "status") == "failed";
+        var details = new EventDetails();
+        if (failed)
+        {
+            details.Add("error", m.Raw("error"));
+        }
+
+        var e = new AuditEvent
+        {
+            Id = id,
+            Time = time,
+            OrgId = org,
+            Category = Categories.Ai,
+            Action = known ? action! : operation,
+            EventType = "ai." + tool,
+            Outcome = failed ? Outcomes.Failure : Outcomes.Success,
+            Actor = behalf is null ? AuditActor.System : new AuditActor(ActorTypes.User, userId, userName, userEmail),
+            Entity = new AuditEntity(targetType ?? "unknown", targetId, targetLabel),
+            Source = Sources.Chat,
+            Ip = null,
+            UserAgent = null,
+            Changes = Changes(m.Raw("changes")),
+            Before = null,
+            After = null,
+            Ai = new AuditAi(true, conversationId, messageId, tool),
+            Details = details.Build(),
+            ReceivedAt = receivedAt,
+        };
+        return NormalizeResult.Ok(e, unknownType: !known);
+    }
+
+    /// <summary>The assistant states its changes directly: from → before, to → after.</summary>
+    private static List<AuditChange> Changes(JsonElement? raw)
+    {
+        var changes = new List<AuditChange>();
+        if (raw is not { ValueKind: JsonValueKind.Array } array)
+        {
+            return changes;
+        }
+
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("field", out var field) || field.ValueKind != JsonValueKind.String)
+            {
+                continue;
+            }
+
+            changes.Add(new AuditChange(field.GetString()!, Value(item, "from"), Value(item, "to")));
+        }
+
+        return changes;
+    }
+
+    private static JsonElement? Value(JsonElement item, string name) =>
+        item.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.Clone() : null;
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+
+namespace AuditPipeline.Core.Normalization;
+
+/// <summary>crm: Outsprint's webhook envelope (<c>type</c> = &lt;object&gt;.&lt;verb&gt;) plus audit context.</summary>
+internal static class CrmNormalizer
+{
+    private static readonly HashSet<string> KnownObjects = new(StringComparer.Ordinal) { "contact", "company", "deal", "ticket", "task", "note" };
+
+    private static readonly HashSet<string> KnownVerbs = new(StringComparer.Ordinal)
+    {
+        "created", "updated", "deleted", "stage_changed", "resolved", "merged", "completed",
+    };
+
+    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    {
+        var m = new RawMessage(root);
+        var id = m.RequiredId("id");
+        var (type, obj, verb) = m.RequiredType("type");
+        var time = m.RequiredInstant("created_at");
+        var org = m.RequiredId("org_id");
+        var actor = Common.Actor(ref m);
+        var origin = m.OptionalObject("origin");
+        var data = m.OptionalObject("data");
+        var entityId = m.OptionalString(data, "id", "data.id");
+        var entityName = m.OptionalString(data, "name", "data.name");
+        var channel = m.LenientString(origin, "channel");
+        if (m.Failed)
+        {
+            return NormalizeResult.Reject(m.Error!);
+        }
+
+        var before = m.Raw("before")?.Clone();
+        var after = m.Raw("after")?.Clone();
+        var details = new EventDetails();
+        details.Add("requestId", m.LenientString(origin, "request_id"));
+
+        var e = new AuditEvent
+        {
+            Id = id,
+            Time = time,
+            OrgId = org,
+            Category = Categories.Crm,
+            Action = verb,
+            EventType = type,
+            Outcome = Outcomes.Success,
+            Actor = actor,
+            Entity = new AuditEntity(obj, entityId, entityName),
+            Source = Common.Source(channel, actor),
+            Ip = m.LenientString(origin, "ip"),
+            UserAgent = m.LenientString(origin, "user_agent"),
+            Changes = ChangeSet.Compute(before, after),
+            Before = before,
+            After = after,
+            Ai = null,
+            Details = details.Build(),
+            ReceivedAt = receivedAt,
+        };
+        return NormalizeResult.Ok(e, unknownType: !KnownObjects.Contains(obj) || !KnownVerbs.Contains(verb));
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+
+namespace AuditPipeline.Core.Normalization;
+
+/// <summary>platform: settings, security policy and data operations.</summary>
+internal static class PlatformNormalizer
+{
+    private static readonly HashSet<string> PlatformCategories = new(StringComparer.Ordinal) { Categories.Settings, Categories.Security, Categories.Data };
+
+    /// <summary>Objects whose action is the bare verb (pipeline.created → created).</summary>
+    private static readonly HashSet<string> VerbOnlyObjects = new(StringComparer.Ordinal) { "pipeline", "property", "integration" };
+
+    private static readonly HashSet<string> KnownActions = new(StringComparer.Ordinal)
+    {
+        "pipeline.created", "pipeline.updated", "pipeline.deleted",
+        "property.created", "property.updated", "property.deleted",
+        "integration.connected", "integration.disconnected",
+        "import.started", "import.completed", "export.requested",
+        "bulk.updated", "bulk.deleted", "gdpr.erasure_executed",
+    };
+
+    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    {
+        var m = new RawMessage(root);
+        var id = m.RequiredId("event_id");
+        var time = m.RequiredInstant("occurred_at");
+        var org = m.RequiredId("org_id");
+        var category = m.Required("category");
+        if (!m.Failed && !PlatformCategories.Contains(category))
+        {
+            m.Error = $"category '{RawMessage.Shorten(category)}' is not one of settings, security or data";
+        }
+
+        var (type, obj, verb) = m.RequiredType("action");
+        var actor = Common.Actor(ref m);
+        var origin = m.OptionalObject("origin");
+        var target = m.OptionalObject("target");
+        var targetType = m.OptionalString(target, "type", "target.type");
+        var targetId = m.OptionalString(target, "id", "target.id");
+        var targetName = m.OptionalString(target, "name", "target.name");
+        var channel = m.LenientString(origin, "channel");
+        if (m.Failed)
+        {
+            return NormalizeResult.Reject(m.Error!);
+        }
+
+        var before = m.Raw("before")?.Clone();
+        var after = m.Raw("after")?.Clone();
+        var details = new EventDetails();
+        details.Add("requestId", m.LenientString(origin, "request_id"));
+        details.AddMembers(m.Raw("details"));
+
+        var e = new AuditEvent
+        {
+            Id = id,
+            Time = time,
+            OrgId = org,
+            Category = category,
+            Action = ActionOf(obj, verb),
+            EventType = type,
+            Outcome = Outcomes.Success,
+            Actor = actor,
+            Entity = new AuditEntity(targetType ?? obj, targetId, targetName),
+            Source = Common.Source(channel, actor),
+            Ip = m.LenientString(origin, "ip"),
+            UserAgent = m.LenientString(origin, "user_agent"),
+            Changes = ChangeSet.Compute(before, after),
+            Before = before,
+            After = after,
+            Ai = null,
+            Details = details.Build(),
+            ReceivedAt = receivedAt,
+        };
+        return NormalizeResult.Ok(e, unknownType: !KnownActions.Contains(type));
+    }
+
+    /// <summary>pipeline/property/integration → the verb; gdpr.erasure_executed → erasure_executed; otherwise &lt;object&gt;_&lt;verb&gt;.</summary>
+    public static string ActionOf(string obj, string verb) =>
+        VerbOnlyObjects.Contains(obj) || (obj == "gdpr" && verb == "erasure_executed") ? verb : $"{obj}_{verb}";
+}
