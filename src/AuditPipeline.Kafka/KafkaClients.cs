@@ -28,6 +28,10 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         };
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         config.ClientId ??= "audit-pipeline-source";
+
+        // Incremental rebalancing: partitions that stay keep flowing, and a revoked partition is revoked
+        // after the group settled, so its completed offsets can still be committed by this member.
+        config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
         return config;
     }
 

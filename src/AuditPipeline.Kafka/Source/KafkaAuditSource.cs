@@ -217,7 +217,8 @@ internal sealed partial class KafkaAuditSource
         var kind = _kinds.TryGetValue(result.Topic, out var k) ? k : SourceKind.Platform;
         var message = new IngestMessage(kind, KafkaDeadLetterWriter.ValueOf(result.Message.Value), tracker)
         {
-            Key = result.Message.Key,
+            // A null key stays null, not empty (a null array would convert to an empty memory), so the dead-letter copy is faithful.
+            Key = result.Message.Key is { } key ? new ReadOnlyMemory<byte>(key) : (ReadOnlyMemory<byte>?)null,
             Position = result.TopicPartitionOffset,
             ReceivedAt = _time.GetUtcNow(),
         };
@@ -390,7 +391,10 @@ internal sealed partial class KafkaAuditSource
 
         _assignedCount = _trackers.Count;
         _repause = _paused;
-        LogAssigned(partitions.Count, string.Join(", ", partitions));
+        if (partitions.Count > 0)
+        {
+            LogAssigned(partitions.Count, string.Join(", ", partitions));
+        }
     }
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
@@ -428,7 +432,10 @@ internal sealed partial class KafkaAuditSource
         }
 
         _assignedCount = _trackers.Count;
-        LogRevoked(partitions.Count);
+        if (partitions.Count > 0)
+        {
+            LogRevoked(partitions.Count);
+        }
     }
 
     private void OnLost(List<TopicPartitionOffset> partitions)
