@@ -1,0 +1,124 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace AuditPipeline.Kafka;
+
+/// <summary>
+/// Builds every client from the same options: the raw <c>Kafka:Client:*</c> properties first (SASL, TLS,
+/// timeouts), then the properties the pipeline's guarantees rest on, which configuration cannot override.
+/// librdkafka's own log lines and errors go to <see cref="ILogger"/>.
+/// </summary>
+internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _librdkafka = loggerFactory.CreateLogger("AuditPipeline.Kafka.librdkafka");
+
+    public KafkaOptions Options { get; } = options;
+
+    public ConsumerConfig SourceConsumerConfig()
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(Options.Client, StringComparer.Ordinal))
+        {
+            BootstrapServers = Options.BootstrapServers,
+            GroupId = Options.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            EnablePartitionEof = false,
+            // Only what routing needs is marshalled: no headers, no timestamps.
+            ConsumeResultFields = "topic",
+        };
+        config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+        config.ClientId ??= "audit-pipeline-source";
+
+        // Incremental rebalancing: partitions that stay keep flowing, and a revoked partition is revoked
+        // after the group settled, so its completed offsets can still be committed by this member.
+        config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+        return config;
+    }
+
+    public ConsumerConfig PlansConsumerConfig()
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(Options.Client, StringComparer.Ordinal))
+        {
+            BootstrapServers = Options.BootstrapServers,
+            // Manual assignment, never a group member, never commits: every start reads the whole topic.
+            GroupId = Options.GroupId + ".plans",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            EnablePartitionEof = true,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            ConsumeResultFields = "topic",
+        };
+        config.ClientId ??= "audit-pipeline-plans";
+        return config;
+    }
+
+    public ProducerConfig ProducerConfig()
+    {
+        var config = new ProducerConfig(new Dictionary<string, string>(Options.Client, StringComparer.Ordinal))
+        {
+            BootstrapServers = Options.BootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+        };
+        config.ClientId ??= "audit-pipeline";
+        config.LingerMs ??= 5;
+
+        // A rejected message may be as large as the source topic allowed; the client must not refuse it first.
+        config.MessageMaxBytes ??= 16 * 1024 * 1024;
+        return config;
+    }
+
+    public IConsumer<byte[]?, byte[]?> BuildConsumer(
+        ConsumerConfig config,
+        Action<IConsumer<byte[]?, byte[]?>, Error> onError,
+        Action<ConsumerBuilder<byte[]?, byte[]?>>? configure = null)
+    {
+        var builder = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetLogHandler((_, m) => LogLibrdkafka(m))
+            .SetErrorHandler(onError);
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    public IProducer<byte[]?, byte[]?> BuildProducer() =>
+        new ProducerBuilder<byte[]?, byte[]?>(ProducerConfig())
+            .SetLogHandler((_, m) => LogLibrdkafka(m))
+            .SetErrorHandler((_, e) => LogClientError(e.Reason, e.Code, e.IsFatal))
+            .Build();
+
+    public void LogClientError(Error error) => LogClientError(error.Reason, error.Code, error.IsFatal);
+
+    private void LogLibrdkafka(LogMessage m)
+    {
+        var level = m.Level switch
+        {
+            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
+            SyslogLevel.Error => LogLevel.Error,
+            SyslogLevel.Warning => LogLevel.Warning,
+            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+            _ => LogLevel.Debug,
+        };
+        LogLibrdkafka(level, m.Name, m.Facility, m.Message);
+    }
+
+    [LoggerMessage(Message = "{Client} {Facility}: {Text}")]
+    private partial void LogLibrdkafka(LogLevel level, string client, string facility, string text);
+
+    private void LogClientError(string reason, ErrorCode code, bool fatal)
+    {
+        if (fatal)
+        {
+            LogFatalClientError(code, reason);
+        }
+        else
+        {
+            LogTransientClientError(code, reason);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fatal Kafka client error {Code}: {Reason}; the client will be rebuilt")]
+    private partial void LogFatalClientError(ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason}")]
+    private partial void LogTransientClientError(ErrorCode code, string reason);
+}
