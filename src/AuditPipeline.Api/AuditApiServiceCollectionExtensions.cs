@@ -87,7 +87,6 @@ public static class AuditApiServiceCollectionExtensions
         api.MapPost("/exports", ExportEndpoints.CreateExport)
             .WithName("CreateExport")
             .WithSummary("Starts a background CSV export of the matching events; the body holds the filters.")
-            .Accepts<Dictionary<string, object>>("application/json")
             .Produces<ExportAccepted>(StatusCodes.Status202Accepted)
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 

@@ -115,10 +115,12 @@ internal sealed class FilterInput
                 {
                     switch (item.ValueKind)
                     {
-                        case JsonValueKind.String when item.GetString() is { Length: > 0 } s:
-                            input.Add(name, s);
-                            break;
-                        case JsonValueKind.String:
+                        case JsonValueKind.String when Text(item) is { } s:
+                            if (s.Length > 0)
+                            {
+                                input.Add(name, s);
+                            }
+
                             break;
                         case JsonValueKind.True or JsonValueKind.False when name == Ai:
                             input.Add(name, item.GetBoolean() ? "true" : "false");
@@ -131,9 +133,9 @@ internal sealed class FilterInput
                     }
                 }
             }
-            else if (value.ValueKind == JsonValueKind.String)
+            else if (value.ValueKind == JsonValueKind.String && Text(value) is { } s)
             {
-                if (value.GetString() is { Length: > 0 } s)
+                if (s.Length > 0)
                 {
                     input.Values[name] = s;
                 }
@@ -174,6 +176,19 @@ internal sealed class FilterInput
         }
 
         return o;
+    }
+
+    /// <summary>The string, or null when it is not valid text (a lone surrogate escape like \ud800).</summary>
+    private static string? Text(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string? Known(string name)
