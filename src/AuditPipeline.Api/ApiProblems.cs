@@ -33,6 +33,9 @@ internal static class ApiProblems
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
 
+    public static ProblemHttpResult Unavailable() =>
+        TypedResults.Problem(title: "Service Unavailable", detail: "The audit store is not answering right now; retry in a few seconds.", statusCode: StatusCodes.Status503ServiceUnavailable);
+
     public static ProblemHttpResult ServerError() =>
         TypedResults.Problem(title: "Internal Server Error", detail: "The request failed unexpectedly; it was logged. Try again later.", statusCode: StatusCodes.Status500InternalServerError);
 

@@ -48,9 +48,10 @@ public static class AuditApiServiceCollectionExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, WebhookNotificationChannel>());
         }
 
+        services.AddHealthChecks().AddCheck<ExportsDirectoryHealthCheck>("exports-directory", tags: ["ready"]);
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiFilterParameters>());
         return services;
     }
 
@@ -66,38 +67,51 @@ public static class AuditApiServiceCollectionExtensions
         org.MapMethods("/events/{eventId}", writes, EventEndpoints.MethodNotAllowed).WithName("RejectEventWrite").ExcludeFromDescription();
         org.MapMethods("/events.csv", writes, EventEndpoints.MethodNotAllowed).WithName("RejectEventsCsvWrite").ExcludeFromDescription();
 
-        var api = org.MapGroup("").AddEndpointFilter<ApiKeyFilter>().WithTags("Audit log");
+        var api = org.MapGroup("")
+            .AddEndpointFilter<ApiKeyFilter>()
+            .WithTags("Audit log")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         api.MapGet("/events", EventEndpoints.ListEvents)
             .WithName("ListEvents")
             .WithSummary("Lists an organisation's audit events, newest first, filtered and paged by cursor.")
+            .Produces<EventPage>()
+            .WithMetadata(new FilterParametersMetadata(Paged: true))
             .WithMetadata(new RequiredScope(ApiScopes.Read));
 
         api.MapGet("/events/{eventId}", EventEndpoints.GetEvent)
             .WithName("GetEvent")
             .WithSummary("One audit event in full detail.")
+            .Produces<Core.Events.AuditEvent>()
             .WithMetadata(new RequiredScope(ApiScopes.Read));
 
         api.MapGet("/events.csv", EventEndpoints.ExportCsv)
             .WithName("ExportEventsCsv")
             .WithSummary("Streams every matching event as CSV (UTF-8 with BOM, CRLF); the export is itself audited.")
             .Produces(StatusCodes.Status200OK, contentType: Csv.EventCsvFormat.ContentType)
+            .WithMetadata(new FilterParametersMetadata(Paged: false))
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
         api.MapPost("/exports", ExportEndpoints.CreateExport)
             .WithName("CreateExport")
             .WithSummary("Starts a background CSV export of the matching events; the body holds the filters.")
             .Produces<ExportAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
         api.MapGet("/exports/{exportId}", ExportEndpoints.GetExport)
             .WithName("GetExport")
             .WithSummary("The status of an export job.")
+            .Produces<ExportStatus>()
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
         api.MapGet("/exports/{exportId}/download", ExportEndpoints.Download)
             .WithName("DownloadExport")
             .WithSummary("The CSV of a completed export (gzip when accepted); 409 until it is completed.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .Produces(StatusCodes.Status200OK, contentType: Csv.EventCsvFormat.ContentType)
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 

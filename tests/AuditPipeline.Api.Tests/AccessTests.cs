@@ -171,6 +171,9 @@ public sealed class AccessTests : IAsyncLifetime
         {
             Assert.Contains($"\"{path}\"", text, StringComparison.Ordinal);
         }
+
+        Assert.Contains("\"bearer\"", text, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(_host.Directory, "openapi.json"), text);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using AuditPipeline.Core.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,12 @@ internal sealed partial class ApiExceptionFilter(ILogger<ApiExceptionFilter> log
             // The client is gone; nobody reads an answer.
             return Results.Empty;
         }
+        catch (StoreUnavailableException ex)
+        {
+            LogStoreUnavailable(ex, context.HttpContext.Request.Path);
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return ApiProblems.Unavailable();
+        }
         catch (BadHttpRequestException ex)
         {
             return ApiProblems.Invalid("request", ex.StatusCode == StatusCodes.Status413PayloadTooLarge
@@ -32,6 +39,9 @@ internal sealed partial class ApiExceptionFilter(ILogger<ApiExceptionFilter> log
             return ApiProblems.ServerError();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store is unavailable answering {Path}")]
+    private partial void LogStoreUnavailable(Exception ex, PathString path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error answering {Method} {Path}")]
     private partial void LogUnhandled(Exception ex, string method, PathString path);

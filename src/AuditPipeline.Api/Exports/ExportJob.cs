@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace AuditPipeline.Api.Exports;
 
 /// <summary>The persisted record of one export job (a JSON file per job, replaced atomically on every change).</summary>
-public sealed record ExportJob
+internal sealed record ExportJob
 {
     public required string Id { get; init; }
 
@@ -44,7 +44,7 @@ public sealed record ExportJob
     public ExportStatus ToStatus() => new(Id, Status, RowCount, Sha256, Error);
 }
 
-public static class ExportStatuses
+internal static class ExportStatuses
 {
     public const string Queued = "queued";
     public const string Running = "running";

@@ -173,7 +173,9 @@ internal sealed partial class ExportJobRunner(
         await jobs.SaveAsync(job, CancellationToken.None);
         LogCompleted(job.Id, rows);
         await auditor.RecordAsync(job.OrgId, job.RequestedBy, input.ToJson(), rows, job.ClientIp, job.UserAgent);
-        await NotifyAsync(job, stoppingToken);
+
+        // Retrying a slow or dead channel must not hold an export slot.
+        _ = NotifyAsync(job, stoppingToken);
     }
 
     private async Task NotifyAsync(ExportJob job, CancellationToken cancellationToken)
@@ -191,6 +193,10 @@ internal sealed partial class ExportJobRunner(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Not notified yet: the next process does it.
+        }
+        catch (Exception ex)
+        {
+            LogNotifyFailed(ex, job.Id);
         }
     }
 
@@ -251,6 +257,9 @@ internal sealed partial class ExportJobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} was interrupted {Attempts} times; marked failed")]
     private partial void LogGivenUp(string exportId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording the notification of export {ExportId} failed; a restart notifies again")]
+    private partial void LogNotifyFailed(Exception ex, string exportId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} expired and was deleted")]
     private partial void LogExpired(string exportId);
