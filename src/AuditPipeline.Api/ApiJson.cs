@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AuditPipeline.Api.Exports;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Notifications;
+
+namespace AuditPipeline.Api;
+
+/// <summary>A page of events: <c>{"items":[AuditEvent...],"nextCursor":"..."|null}</c>.</summary>
+public sealed record EventPage(IReadOnlyList<AuditEvent> Items, string? NextCursor);
+
+/// <summary>The answer to <c>POST .../exports</c>: <c>{"id","status":"queued"}</c>.</summary>
+public sealed record ExportAccepted(string Id, string Status);
+
+/// <summary><c>{"id","status":"queued|running|completed|failed","rowCount","sha256","error"}</c>.</summary>
+public sealed record ExportStatus(string Id, string Status, long? RowCount, string? Sha256, string? Error);
+
+/// <summary>Writes events through <see cref="AuditJson"/>, so the API has exactly the one AuditEvent shape.</summary>
+internal sealed class AuditEventJsonConverter : JsonConverter<AuditEvent>
+{
+    public override AuditEvent Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return AuditJson.Deserialize(doc.RootElement.GetRawText());
+    }
+
+    public override void Write(Utf8JsonWriter writer, AuditEvent value, JsonSerializerOptions options) =>
+        AuditJson.Serialize(writer, value);
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    Converters = [typeof(AuditEventJsonConverter), typeof(UtcMillisecondsConverter)])]
+[JsonSerializable(typeof(EventPage))]
+[JsonSerializable(typeof(AuditEvent))]
+[JsonSerializable(typeof(ExportAccepted))]
+[JsonSerializable(typeof(ExportStatus))]
+[JsonSerializable(typeof(ExportJob))]
+[JsonSerializable(typeof(ExportCompletedNotification))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,120 @@
+using AuditPipeline.Api.Auth;
+using AuditPipeline.Api.Endpoints;
+using AuditPipeline.Api.Exports;
+using AuditPipeline.Api.Notifications;
+using AuditPipeline.Api.Querying;
+using AuditPipeline.Core.Notifications;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Api;
+
+/// <summary>
+/// The query facade: <c>/v1/orgs/{orgId}/events</c> (list, detail, CSV), <c>/v1/orgs/{orgId}/exports</c>
+/// (background jobs) and the OpenAPI document at <c>/openapi/v1.json</c>. Needs an <c>IAuditStore</c>
+/// registered by the host, and uses the <c>IIngestQueue</c> when there is one to audit exports.
+/// Configuration: the <c>Api</c> section (<see cref="ApiOptions"/>) and the <c>Exports</c> section
+/// (<see cref="ExportOptions"/>); both are validated at start-up with messages naming the key.
+/// </summary>
+public static class AuditApiServiceCollectionExtensions
+{
+    public static IServiceCollection AddAuditApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<ExportOptions>().Bind(configuration.GetSection(ExportOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExportOptions>, ExportOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<ApiRateLimiter>();
+        services.AddSingleton(sp => new CursorProtector(CursorKeyProvider.Load(
+            sp.GetRequiredService<IOptions<ApiOptions>>(), sp.GetRequiredService<IOptions<ExportOptions>>())));
+
+        services.AddSingleton<ExportJobStore>();
+        services.AddSingleton<ExportAuditor>();
+        services.AddSingleton<ExportNotifier>();
+        services.AddSingleton<ExportJobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExportJobRunner>());
+
+        services.AddHttpClient(WebhookNotificationChannel.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        if (!string.IsNullOrEmpty(configuration[$"{ExportOptions.SectionName}:{nameof(ExportOptions.WebhookUrl)}"]))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, WebhookNotificationChannel>());
+        }
+
+        services.AddHealthChecks().AddCheck<ExportsDirectoryHealthCheck>("exports-directory", tags: ["ready"]);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiFilterParameters>());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOpenApi("/openapi/{documentName}.json");
+
+        var org = endpoints.MapGroup("/v1/orgs/{orgId}").AddEndpointFilter<ApiExceptionFilter>();
+
+        // Events are immutable: the write methods answer 405 (before any key check; there is nothing to learn).
+        string[] writes = [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete, HttpMethods.Post];
+        org.MapMethods("/events", writes, EventEndpoints.MethodNotAllowed).WithName("RejectEventsWrite").ExcludeFromDescription();
+        org.MapMethods("/events/{eventId}", writes, EventEndpoints.MethodNotAllowed).WithName("RejectEventWrite").ExcludeFromDescription();
+        org.MapMethods("/events.csv", writes, EventEndpoints.MethodNotAllowed).WithName("RejectEventsCsvWrite").ExcludeFromDescription();
+
+        var api = org.MapGroup("")
+            .AddEndpointFilter<ApiKeyFilter>()
+            .WithTags("Audit log")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        api.MapGet("/events", EventEndpoints.ListEvents)
+            .WithName("ListEvents")
+            .WithSummary("Lists an organisation's audit events, newest first, filtered and paged by cursor.")
+            .Produces<EventPage>()
+            .WithMetadata(new FilterParametersMetadata(Paged: true))
+            .WithMetadata(new RequiredScope(ApiScopes.Read));
+
+        api.MapGet("/events/{eventId}", EventEndpoints.GetEvent)
+            .WithName("GetEvent")
+            .WithSummary("One audit event in full detail.")
+            .Produces<Core.Events.AuditEvent>()
+            .WithMetadata(new RequiredScope(ApiScopes.Read));
+
+        api.MapGet("/events.csv", EventEndpoints.ExportCsv)
+            .WithName("ExportEventsCsv")
+            .WithSummary("Streams every matching event as CSV (UTF-8 with BOM, CRLF); the export is itself audited.")
+            .Produces(StatusCodes.Status200OK, contentType: Csv.EventCsvFormat.ContentType)
+            .WithMetadata(new FilterParametersMetadata(Paged: false))
+            .WithMetadata(new RequiredScope(ApiScopes.Export));
+
+        api.MapPost("/exports", ExportEndpoints.CreateExport)
+            .WithName("CreateExport")
+            .WithSummary("Starts a background CSV export of the matching events; the body holds the filters.")
+            .Produces<ExportAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithMetadata(new RequiredScope(ApiScopes.Export));
+
+        api.MapGet("/exports/{exportId}", ExportEndpoints.GetExport)
+            .WithName("GetExport")
+            .WithSummary("The status of an export job.")
+            .Produces<ExportStatus>()
+            .WithMetadata(new RequiredScope(ApiScopes.Export));
+
+        api.MapGet("/exports/{exportId}/download", ExportEndpoints.Download)
+            .WithName("DownloadExport")
+            .WithSummary("The CSV of a completed export (gzip when accepted); 409 until it is completed.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Produces(StatusCodes.Status200OK, contentType: Csv.EventCsvFormat.ContentType)
+            .WithMetadata(new RequiredScope(ApiScopes.Export));
+
+        return endpoints;
+    }
+}

@@ -1,0 +1,324 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using AuditPipeline.Api.Csv;
+using AuditPipeline.Api.Notifications;
+using AuditPipeline.Api.Querying;
+using AuditPipeline.Core.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Api.Exports;
+
+/// <summary>
+/// Runs export jobs in the background, at most <c>Exports:MaxConcurrent</c> at once. At start it picks up
+/// what a previous process left: a queued or running job is run again from scratch (its partial file
+/// discarded) or, once interrupted <c>Exports:MaxAttempts</c> times, marked failed with the reason; a
+/// completed job whose notification was not delivered is notified again. Nothing is lost silently.
+/// A periodic cleanup deletes jobs and files older than <c>Exports:RetentionDays</c>.
+/// </summary>
+internal sealed partial class ExportJobRunner(
+    ExportJobStore jobs,
+    IAuditStore store,
+    ExportAuditor auditor,
+    ExportNotifier notifier,
+    TimeProvider time,
+    IOptions<ExportOptions> options,
+    ILogger<ExportJobRunner> logger) : BackgroundService
+{
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly ExportOptions _options = options.Value;
+
+    public async Task<ExportJob> EnqueueAsync(string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
+    {
+        var job = new ExportJob
+        {
+            Id = ExportJobStore.NewId(),
+            OrgId = orgId,
+            RequestedBy = requestedBy,
+            Filters = filters.Clone(),
+            Status = ExportStatuses.Queued,
+            CreatedAt = time.GetUtcNow(),
+            ClientIp = ip,
+            UserAgent = userAgent,
+        };
+        await jobs.SaveAsync(job, cancellationToken);
+        _queue.Writer.TryWrite(job.Id);
+        return job;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await RecoverAsync(stoppingToken);
+        var workers = Enumerable.Range(0, _options.MaxConcurrent).Select(_ => Task.Run(() => WorkAsync(stoppingToken), stoppingToken)).ToList();
+        workers.Add(Task.Run(() => CleanupLoopAsync(stoppingToken), stoppingToken));
+        try
+        {
+            await Task.WhenAll(workers);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Takes over the jobs a previous process left unfinished.</summary>
+    internal async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var job in (await jobs.AllAsync(cancellationToken)).OrderBy(j => j.CreatedAt))
+        {
+            switch (job.Status)
+            {
+                case ExportStatuses.Queued or ExportStatuses.Running when job.Attempts >= _options.MaxAttempts:
+                    await jobs.SaveAsync(job with
+                    {
+                        Status = ExportStatuses.Failed,
+                        FinishedAt = time.GetUtcNow(),
+                        Error = $"The export was interrupted by a restart {job.Attempts} times and was given up; request it again.",
+                    }, cancellationToken);
+                    LogGivenUp(job.Id, job.Attempts);
+                    break;
+                case ExportStatuses.Queued or ExportStatuses.Running:
+                    File.Delete(jobs.PartialPath(job.Id));
+                    if (job.Status == ExportStatuses.Running)
+                    {
+                        await jobs.SaveAsync(job with { Status = ExportStatuses.Queued }, cancellationToken);
+                    }
+
+                    LogResumed(job.Id, job.Status);
+                    _queue.Writer.TryWrite(job.Id);
+                    break;
+                case ExportStatuses.Completed when !job.Notified:
+                    _ = NotifyAsync(job, cancellationToken);
+                    break;
+            }
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await RunAsync(id, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Left as running: the next process runs it again.
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogJobCrashed(ex, id);
+            }
+        }
+    }
+
+    private async Task RunAsync(string id, CancellationToken stoppingToken)
+    {
+        if (await jobs.GetAsync(id, stoppingToken) is not { Status: ExportStatuses.Queued } job)
+        {
+            return;
+        }
+
+        job = job with { Status = ExportStatuses.Running, StartedAt = time.GetUtcNow(), Attempts = job.Attempts + 1 };
+        await jobs.SaveAsync(job, stoppingToken);
+        LogStarted(job.Id, job.OrgId, job.Attempts);
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var input = FilterInput.FromJson(job.Filters, errors);
+        var resolved = errors.Count == 0 ? FilterResolver.Resolve(job.OrgId, input, job.CreatedAt, errors) : null;
+        if (resolved is null)
+        {
+            await jobs.SaveAsync(job with
+            {
+                Status = ExportStatuses.Failed,
+                FinishedAt = time.GetUtcNow(),
+                Error = "The export's filters are invalid: " + string.Join(" ", errors.Values.SelectMany(v => v)),
+            }, stoppingToken);
+            return;
+        }
+
+        long rows;
+        string sha256;
+        var partial = jobs.PartialPath(job.Id);
+        try
+        {
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+            {
+                await using var hashing = new HashingStream(file);
+                rows = await EventCsvFormat.WriteAsync(hashing, store.StreamAsync(resolved.Query, stoppingToken), null, stoppingToken);
+                await hashing.FlushAsync(stoppingToken);
+                sha256 = hashing.HashHex();
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(partial, jobs.CsvPath(job.Id), overwrite: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            LogJobFailed(ex, job.Id);
+            File.Delete(partial);
+            await jobs.SaveAsync(job with
+            {
+                Status = ExportStatuses.Failed,
+                FinishedAt = time.GetUtcNow(),
+                Error = "The export could not be written; the server log has the cause. Request it again.",
+            }, CancellationToken.None);
+            return;
+        }
+
+        job = job with { Status = ExportStatuses.Completed, FinishedAt = time.GetUtcNow(), RowCount = rows, Sha256 = sha256 };
+        await jobs.SaveAsync(job, CancellationToken.None);
+        LogCompleted(job.Id, rows);
+        await auditor.RecordAsync(job.OrgId, job.RequestedBy, input.ToJson(), rows, job.ClientIp, job.UserAgent);
+
+        // Retrying a slow or dead channel must not hold an export slot.
+        _ = NotifyAsync(job, stoppingToken);
+    }
+
+    private async Task NotifyAsync(ExportJob job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await notifier.PublishAsync(job, cancellationToken);
+
+            // Given up or delivered, the outcome is settled: a restart does not notify again.
+            if (await jobs.GetAsync(job.Id, CancellationToken.None) is { } current)
+            {
+                await jobs.SaveAsync(current with { Notified = true }, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Not notified yet: the next process does it.
+        }
+        catch (Exception ex)
+        {
+            LogNotifyFailed(ex, job.Id);
+        }
+    }
+
+    private async Task CleanupLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.CleanupInterval, time);
+        do
+        {
+            try
+            {
+                await CleanupAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCleanupFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Deletes finished jobs (record and file) older than the retention, and stale temporary files.</summary>
+    internal async Task<int> CleanupAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow().AddDays(-_options.RetentionDays);
+        var deleted = 0;
+        foreach (var job in await jobs.AllAsync(cancellationToken))
+        {
+            if (job.Status is ExportStatuses.Completed or ExportStatuses.Failed && (job.FinishedAt ?? job.CreatedAt) < cutoff)
+            {
+                jobs.Delete(job.Id);
+                deleted++;
+                LogExpired(job.Id);
+            }
+        }
+
+        foreach (var stale in jobs.StaleTemporaryFiles(cutoff))
+        {
+            File.Delete(stale);
+        }
+
+        return deleted;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} of {OrgId} started (attempt {Attempt})")]
+    private partial void LogStarted(string exportId, string orgId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} completed with {RowCount} rows")]
+    private partial void LogCompleted(string exportId, long rowCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} failed")]
+    private partial void LogJobFailed(Exception ex, string exportId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} could not be run")]
+    private partial void LogJobCrashed(Exception ex, string exportId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Export {ExportId} was left {Status} by a previous process; running it again")]
+    private partial void LogResumed(string exportId, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} was interrupted {Attempts} times; marked failed")]
+    private partial void LogGivenUp(string exportId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording the notification of export {ExportId} failed; a restart notifies again")]
+    private partial void LogNotifyFailed(Exception ex, string exportId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} expired and was deleted")]
+    private partial void LogExpired(string exportId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export cleanup failed; it runs again at the next interval")]
+    private partial void LogCleanupFailed(Exception ex);
+}
+
+/// <summary>Passes writes through and hashes them (SHA-256 of exactly the bytes written).</summary>
+internal sealed class HashingStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        _hash.AppendData(buffer.Span);
+        return inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
