@@ -34,7 +34,7 @@ public static class KafkaServiceCollectionExtensions
     /// <see cref="Core.Retention.RetentionPlanRegistry"/> and <see cref="AuditMetrics"/> registered; call it
     /// after the ingest pipeline's hosted service is added, so that on stop the source drains into a pipeline that still runs.
     /// </summary>
-    public static IServiceCollection AddKafkaSource(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddKafkaSource(this IServiceCollection services, IConfiguration configuration, bool consumeAuditTopics = true)
     {
         var section = configuration.GetSection(KafkaOptions.SectionName);
         services.AddOptions<KafkaOptions>().Bind(section).ValidateOnStart();
@@ -61,7 +61,11 @@ public static class KafkaServiceCollectionExtensions
             sp.GetService<AuditMetrics>(),
             sp.GetRequiredService<ILogger<KafkaAuditSource>>()));
         services.AddHostedService<KafkaPlansService>();
-        services.AddHostedService<KafkaSourceService>();
+        if (consumeAuditTopics)
+        {
+            services.AddHostedService<KafkaSourceService>();
+        }
+
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
         services.AddHealthChecks().AddCheck<KafkaReadyHealthCheck>("kafka", tags: ["ready"]);
         return services;

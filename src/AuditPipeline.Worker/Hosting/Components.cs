@@ -1,10 +1,52 @@
+using AuditPipeline.Api;
+using AuditPipeline.Elasticsearch;
+using AuditPipeline.Embedded;
+using AuditPipeline.Embedded.Inbox;
+using AuditPipeline.Kafka;
+
 namespace AuditPipeline.Worker.Hosting;
 
-/// <summary>Store, sources and API, by role and provider.</summary>
+/// <summary>Store, sources and API, by role and provider. Sources come after the pipeline, so they stop first and drain into it.</summary>
 internal static class Components
 {
-    public static IServiceCollection AddComponents(this IServiceCollection services, IConfiguration configuration, WorkerOptions options) =>
-        throw new InvalidOperationException("Components are wired as they land.");
+    public static IServiceCollection AddComponents(this IServiceCollection services, IConfiguration configuration, WorkerOptions options)
+    {
+        if (options.Store == StoreProvider.Elasticsearch)
+        {
+            // Index lifecycle (ILM) ages and deletes data; the store's retention pass only reports.
+            services.AddElasticsearchStore(configuration);
+        }
+        else
+        {
+            services.AddEmbeddedStore(configuration);
+        }
 
-    public static WebApplication MapComponents(this WebApplication app, WorkerOptions options) => app;
+        if (options.Ingest)
+        {
+            services.AddKafkaSource(configuration);
+            services.AddInboxSource(configuration);
+        }
+        else
+        {
+            // The api role still follows the plans topic and publishes export notifications when Kafka is configured.
+            services.AddKafkaSource(configuration, consumeAuditTopics: false);
+        }
+
+        if (options.Api)
+        {
+            services.AddAuditApi(configuration);
+        }
+
+        return services;
+    }
+
+    public static WebApplication MapComponents(this WebApplication app, WorkerOptions options)
+    {
+        if (options.Api)
+        {
+            app.MapAuditApi();
+        }
+
+        return app;
+    }
 }
