@@ -30,6 +30,9 @@ internal sealed partial class ExportJobRunner(
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly ExportOptions _options = options.Value;
 
+    // An id can be queued twice (a request racing the start-up recovery); it runs once at a time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
+
     public async Task<ExportJob> EnqueueAsync(string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
     {
         var job = new ExportJob
@@ -99,6 +102,11 @@ internal sealed partial class ExportJobRunner(
     {
         await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
         {
+            if (!_active.TryAdd(id, 0))
+            {
+                continue;
+            }
+
             try
             {
                 await RunAsync(id, stoppingToken);
@@ -111,6 +119,10 @@ internal sealed partial class ExportJobRunner(
             catch (Exception ex)
             {
                 LogJobCrashed(ex, id);
+            }
+            finally
+            {
+                _active.TryRemove(id, out _);
             }
         }
     }
