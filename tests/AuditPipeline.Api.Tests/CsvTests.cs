@@ -164,6 +164,7 @@ public sealed class CsvTests : IAsyncLifetime
             """{"filters":{"source":["admin","CHAT"],"ai":[true],"range":"30d","q":"ana"},"rowCount":1}""",
             audit.Details.GetRawText());
         Assert.Equal(2, CsvReading.Parse(csv.TrimStart('\uFEFF')).Count);
+        Assert.Equal(1, _host.Queue.Written);
     }
 
     [Fact]

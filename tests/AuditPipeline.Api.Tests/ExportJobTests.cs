@@ -103,6 +103,26 @@ public sealed class ExportJobTests
     }
 
     [Fact]
+    public async Task No_more_than_MaxConcurrent_exports_run_at_once()
+    {
+        var gated = new GatedStore(TestStores.Create(Path.GetTempPath()), pauseAfter: 1);
+        await using var host = await ApiHost.StartAsync(store: gated, settings: new Dictionary<string, string?> { ["Exports:MaxConcurrent"] = "1" });
+        await host.SeedAsync(Dataset.Generate(50, seed: 14));
+        var client = host.Client();
+
+        var first = await CreateAsync(client, "{}");
+        await gated.Paused.Task.WaitAsync(Patience);
+        var second = await CreateAsync(client, """{"category":"crm"}""");
+        await Task.Delay(200);
+
+        Assert.Equal("running", (await StatusAsync(client, first)).GetProperty("status").GetString());
+        Assert.Equal("queued", (await StatusAsync(client, second)).GetProperty("status").GetString());
+        gated.Open();
+        await WaitForAsync(client, first, "completed");
+        await WaitForAsync(client, second, "completed");
+    }
+
+    [Fact]
     public async Task An_export_interrupted_by_a_restart_is_run_again_and_completes()
     {
         var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
