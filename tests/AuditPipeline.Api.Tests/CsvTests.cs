@@ -170,7 +170,7 @@ public sealed class CsvTests : IAsyncLifetime
     [Fact]
     public async Task The_csv_is_streamed_while_the_store_is_still_reading()
     {
-        var gated = new GatedStore(TestStores.Create(_host.Directory), pauseAfter: 1000);
+        var gated = new GatedStore(TestStores.CreateTemp(), pauseAfter: 1000);
         await using var host = await ApiHost.StartAsync(store: gated);
         await host.SeedAsync(Dataset.Generate(2000, seed: 13).Select(e => e with { OrgId = TestKeys.Org }));
 
