@@ -74,4 +74,21 @@ public sealed class FailureTests
         Assert.Contains("\"status\":\"failed\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_exports_directory_is_part_of_readiness()
+    {
+        var blocker = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(blocker)!);
+        await File.WriteAllTextAsync(blocker, "a file where a directory should be");
+        var check = new Exports.ExportsDirectoryHealthCheck(Microsoft.Extensions.Options.Options.Create(new Exports.ExportOptions { Path = Path.Combine(blocker, "exports") }));
+        var good = new Exports.ExportsDirectoryHealthCheck(Microsoft.Extensions.Options.Options.Create(new Exports.ExportOptions { Path = blocker + "-ok" }));
+
+        var bad = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        var ok = await good.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, bad.Status);
+        Assert.Contains("Exports:Path", bad.Description, StringComparison.Ordinal);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, ok.Status);
+    }
 }
