@@ -33,6 +33,9 @@ internal sealed partial class ExportJobRunner(
     // An id can be queued twice (a request racing the start-up recovery); it runs once at a time.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
 
+    // Jobs created by this process; the start-up recovery leaves them alone.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _own = new(StringComparer.Ordinal);
+
     public async Task<ExportJob> EnqueueAsync(string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
     {
         var job = new ExportJob
@@ -46,6 +49,7 @@ internal sealed partial class ExportJobRunner(
             ClientIp = ip,
             UserAgent = userAgent,
         };
+        _own.TryAdd(job.Id, 0);
         await jobs.SaveAsync(job, cancellationToken);
         _queue.Writer.TryWrite(job.Id);
         return job;
@@ -70,6 +74,11 @@ internal sealed partial class ExportJobRunner(
     {
         foreach (var job in (await jobs.AllAsync(cancellationToken)).OrderBy(j => j.CreatedAt))
         {
+            if (_own.ContainsKey(job.Id))
+            {
+                continue;
+            }
+
             switch (job.Status)
             {
                 case ExportStatuses.Queued or ExportStatuses.Running when job.Attempts >= _options.MaxAttempts:
