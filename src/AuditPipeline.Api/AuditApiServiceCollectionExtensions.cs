@@ -20,6 +20,19 @@ namespace AuditPipeline.Api;
 /// registered by the host, and uses the <c>IIngestQueue</c> when there is one to audit exports.
 /// Configuration: the <c>Api</c> section (<see cref="ApiOptions"/>) and the <c>Exports</c> section
 /// (<see cref="ExportOptions"/>); both are validated at start-up with messages naming the key.
+/// <code>
+/// "Api": {
+///   "Keys": [ { "Name": "app", "Sha256": "&lt;sha-256 hex of the raw key&gt;", "Org": "*", "Scopes": [ "audit:read", "audit:export" ] },
+///             { "Name": "acme-siem", "Sha256": "...", "Org": "org_42", "Scopes": [ "audit:read" ] } ],
+///   "CursorKey": "&lt;optional base64, ≥ 32 bytes&gt;",
+///   "RateLimit": { "PermitsPerMinute": 1000 }
+/// },
+/// "Exports": {
+///   "Path": "./data/exports", "MaxConcurrent": 2, "RetentionDays": 7, "MaxAttempts": 3, "CleanupInterval": "01:00:00",
+///   "MaxRequestBodyBytes": 65536, "NotificationRetries": 6, "NotificationRetryDelay": "00:00:02",
+///   "WebhookUrl": "https://app.example/hooks/audit-export", "WebhookSecret": "&lt;shared secret&gt;"
+/// }
+/// </code>
 /// </summary>
 public static class AuditApiServiceCollectionExtensions
 {

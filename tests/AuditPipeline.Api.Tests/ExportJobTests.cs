@@ -74,7 +74,7 @@ public sealed class ExportJobTests
     [Fact]
     public async Task An_export_is_invisible_to_other_organisations_and_409_until_it_completes()
     {
-        var gated = new GatedStore(TestStores.Create(Path.GetTempPath()), pauseAfter: 5);
+        var gated = new GatedStore(TestStores.CreateTemp(), pauseAfter: 5);
         await using var host = await ApiHost.StartAsync(store: gated);
         await host.SeedAsync(Dataset.Generate(200, seed: 5));
         var client = host.Client(TestKeys.Full);
@@ -100,6 +100,26 @@ public sealed class ExportJobTests
 
         gated.Open();
         await WaitForAsync(client, id, "completed");
+    }
+
+    [Fact]
+    public async Task No_more_than_MaxConcurrent_exports_run_at_once()
+    {
+        var gated = new GatedStore(TestStores.CreateTemp(), pauseAfter: 1);
+        await using var host = await ApiHost.StartAsync(store: gated, settings: new Dictionary<string, string?> { ["Exports:MaxConcurrent"] = "1" });
+        await host.SeedAsync(Dataset.Generate(50, seed: 14));
+        var client = host.Client();
+
+        var first = await CreateAsync(client, "{}");
+        await gated.Paused.Task.WaitAsync(Patience);
+        var second = await CreateAsync(client, """{"category":"crm"}""");
+        await Task.Delay(200);
+
+        Assert.Equal("running", (await StatusAsync(client, first)).GetProperty("status").GetString());
+        Assert.Equal("queued", (await StatusAsync(client, second)).GetProperty("status").GetString());
+        gated.Open();
+        await WaitForAsync(client, first, "completed");
+        await WaitForAsync(client, second, "completed");
     }
 
     [Fact]
@@ -153,6 +173,40 @@ public sealed class ExportJobTests
         Assert.Contains("interrupted", status.GetProperty("error").GetString(), StringComparison.Ordinal);
         using var download = await host.Client().GetAsync($"/v1/orgs/{TestKeys.Org}/exports/{id}/download");
         await Http.ProblemAsync(download, HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_completed_export_whose_notification_was_not_settled_is_announced_after_a_restart()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        var jobs = new ExportJobStore(Microsoft.Extensions.Options.Options.Create(new ExportOptions { Path = Path.Combine(directory, "exports") }));
+        var id = ExportJobStore.NewId();
+        await File.WriteAllTextAsync(jobs.CsvPath(id), "\uFEFFTime\r\n");
+        await jobs.SaveAsync(new ExportJob
+        {
+            Id = id,
+            OrgId = TestKeys.Org,
+            RequestedBy = "service",
+            Filters = JsonDocument.Parse("{}").RootElement,
+            Status = ExportStatuses.Completed,
+            CreatedAt = ApiHost.DefaultNow,
+            FinishedAt = ApiHost.DefaultNow,
+            RowCount = 0,
+            Sha256 = "00",
+            Attempts = 1,
+            Notified = false,
+        }, CancellationToken.None);
+        var webhook = new RecordingHandler();
+
+        await using var host = await ApiHost.StartAsync(
+            directory: directory,
+            settings: new Dictionary<string, string?> { ["Exports:WebhookUrl"] = "http://127.0.0.1:9/hook", ["Exports:WebhookSecret"] = "s" },
+            webhookHandler: webhook);
+        await webhook.Delivered.Task.WaitAsync(Patience);
+
+        var body = JsonDocument.Parse(webhook.Received.Single().Body).RootElement;
+        Assert.Equal(id, body.GetProperty("exportId").GetString());
+        Assert.Equal("service", body.GetProperty("requestedBy").GetString());
     }
 
     [Fact]

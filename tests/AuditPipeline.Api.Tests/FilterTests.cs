@@ -147,5 +147,85 @@ public sealed class FilterTests(SeededHost seeded) : IClassFixture<SeededHost>
         Assert.All(all, e => Assert.True(e.Time >= seeded.Host.Time.Now.AddDays(-7)));
     }
 
+    [Fact]
+    public async Task Random_combinations_of_filters_agree_with_the_reference_semantics()
+    {
+        var rng = new Random(4242);
+        var client = seeded.Host.Client(TestKeys.Service);
+        string[][] domains =
+        [
+            ["created", "deleted", "stage_changed", "login", "login_failed", "updated", "import_completed"],
+            ["usr_7", "usr_8", "usr_9", "usr_10"],
+            ["deal", "contact", "user", "pipeline", "import", "api_key"],
+            ["deal_1", "deal_2", "contact_3", "user_4", "import_5"],
+            ["crm", "auth", "security", "ai", "settings", "data"],
+            ["Chat", "Admin", "API", "Workflow", "System"],
+            ["success", "failure"],
+            ["true", "false"],
+        ];
+        string[] names = ["action", "user", "entityType", "entityId", "category", "source", "outcome", "ai"];
+        string[] terms = ["ana", "acme", "globex", "rocket", "deal_1", "zoë", "mallory", "محمد", "evt_42_0001"];
+        var nonEmpty = 0;
+        for (var round = 0; round < 150; round++)
+        {
+            var org = Dataset.Orgs[rng.Next(Dataset.Orgs.Length)];
+            var q = new AuditQuery { OrgId = org };
+            var parts = new List<string>();
+            for (var f = 0; f < names.Length; f++)
+            {
+                if (rng.Next(3) != 0)
+                {
+                    continue;
+                }
+
+                var values = domains[f].OrderBy(_ => rng.Next()).Take(rng.Next(1, 3)).ToList();
+                parts.AddRange(values.Select(v => $"{names[f]}={Uri.EscapeDataString(f == 5 && rng.Next(2) == 0 ? v.ToLowerInvariant() : v)}"));
+                q = f switch
+                {
+                    0 => q with { Actions = values },
+                    1 => q with { Users = values },
+                    2 => q with { EntityTypes = values },
+                    3 => q with { EntityIds = values },
+                    4 => q with { Categories = values },
+                    5 => q with { Sources = values },
+                    6 => q with { Outcomes = values },
+                    _ => q with { Ai = [.. values.Select(bool.Parse)] },
+                };
+            }
+
+            switch (rng.Next(4))
+            {
+                case 0:
+                    var days = new[] { 7, 30, 90 }[rng.Next(3)];
+                    parts.Add($"range={days}d");
+                    q = q with { From = Now.AddDays(-days) };
+                    break;
+                case 1:
+                    var from = Now.AddHours(-rng.Next(24 * 100));
+                    var to = from.AddHours(rng.Next(1, 24 * 60));
+                    parts.Add("from=" + Uri.EscapeDataString(from.ToOffset(TimeSpan.FromHours(rng.Next(-12, 13))).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture)));
+                    parts.Add("to=" + Uri.EscapeDataString(to.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+                    q = q with { From = from, To = to };
+                    break;
+            }
+
+            if (rng.Next(4) == 0)
+            {
+                var term = terms[rng.Next(terms.Length)];
+                parts.Add("q=" + Uri.EscapeDataString(term));
+                q = q with { Terms = [term] };
+            }
+
+            var url = $"/v1/orgs/{org}/events?{string.Join('&', parts.OrderBy(_ => rng.Next()))}";
+            var actual = await Http.AllPagesAsync(client, url, limit: 500);
+
+            var want = Http.Expected(seeded.Events, q);
+            Assert.True(want.Select(e => e.Id).SequenceEqual(actual.Select(e => e.Id)), $"{url}: expected {want.Count}, got {actual.Count}");
+            nonEmpty += want.Count > 0 ? 1 : 0;
+        }
+
+        Assert.True(nonEmpty >= 30, $"only {nonEmpty} of 150 combinations matched anything");
+    }
+
     private static AuditQuery Q() => new() { OrgId = TestKeys.Org };
 }

@@ -144,23 +144,45 @@ internal sealed class ExportFileResult(string path, string exportId, bool gzip) 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = EventCsvFormat.ContentType;
-        response.Headers.ContentDisposition = $"attachment; filename=\"audit-export-{exportId}.csv\"";
-        response.Headers.Vary = HeaderNames.AcceptEncoding;
         var ct = httpContext.RequestAborted;
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        if (gzip)
+        FileStream file;
+        try
         {
-            response.Headers.ContentEncoding = "gzip";
-            httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-            await using var compressed = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
-            await file.CopyToAsync(compressed, 64 * 1024, ct);
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
-        else
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            response.ContentLength = file.Length;
-            await file.CopyToAsync(response.Body, 64 * 1024, ct);
+            // Expired between the status check and the open.
+            await ApiProblems.NotFound().ExecuteAsync(httpContext);
+            return;
+        }
+
+        await using (file)
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = EventCsvFormat.ContentType;
+            response.Headers.ContentDisposition = $"attachment; filename=\"audit-export-{exportId}.csv\"";
+            response.Headers.Vary = HeaderNames.AcceptEncoding;
+            try
+            {
+                if (gzip)
+                {
+                    response.Headers.ContentEncoding = "gzip";
+                    httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                    await using var compressed = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+                    await file.CopyToAsync(compressed, 64 * 1024, ct);
+                }
+                else
+                {
+                    response.ContentLength = file.Length;
+                    await file.CopyToAsync(response.Body, 64 * 1024, ct);
+                }
+            }
+            catch (IOException)
+            {
+                // The headers are sent: a broken connection tells the client the file is incomplete.
+                httpContext.Abort();
+            }
         }
     }
 }

@@ -30,6 +30,12 @@ internal sealed partial class ExportJobRunner(
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly ExportOptions _options = options.Value;
 
+    // An id can be queued twice (a request racing the start-up recovery); it runs once at a time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
+
+    // Jobs created by this process; the start-up recovery leaves them alone.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _own = new(StringComparer.Ordinal);
+
     public async Task<ExportJob> EnqueueAsync(string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
     {
         var job = new ExportJob
@@ -43,6 +49,7 @@ internal sealed partial class ExportJobRunner(
             ClientIp = ip,
             UserAgent = userAgent,
         };
+        _own.TryAdd(job.Id, 0);
         await jobs.SaveAsync(job, cancellationToken);
         _queue.Writer.TryWrite(job.Id);
         return job;
@@ -67,6 +74,11 @@ internal sealed partial class ExportJobRunner(
     {
         foreach (var job in (await jobs.AllAsync(cancellationToken)).OrderBy(j => j.CreatedAt))
         {
+            if (_own.ContainsKey(job.Id))
+            {
+                continue;
+            }
+
             switch (job.Status)
             {
                 case ExportStatuses.Queued or ExportStatuses.Running when job.Attempts >= _options.MaxAttempts:
@@ -99,6 +111,11 @@ internal sealed partial class ExportJobRunner(
     {
         await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
         {
+            if (!_active.TryAdd(id, 0))
+            {
+                continue;
+            }
+
             try
             {
                 await RunAsync(id, stoppingToken);
@@ -111,6 +128,10 @@ internal sealed partial class ExportJobRunner(
             catch (Exception ex)
             {
                 LogJobCrashed(ex, id);
+            }
+            finally
+            {
+                _active.TryRemove(id, out _);
             }
         }
     }

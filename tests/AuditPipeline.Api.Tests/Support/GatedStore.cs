@@ -13,6 +13,9 @@ public sealed class GatedStore(IAuditStore inner, int pauseAfter) : IAuditStore
 
     public void Open() => _gate.TrySetResult();
 
+    /// <summary>True once a stream ran to its end.</summary>
+    public bool Completed { get; private set; }
+
     public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
 
     public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => inner.GetAsync(orgId, eventId, cancellationToken);
@@ -32,6 +35,8 @@ public sealed class GatedStore(IAuditStore inner, int pauseAfter) : IAuditStore
 
             yield return e;
         }
+
+        Completed = true;
     }
 
     public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.ApplyRetentionAsync(now, cancellationToken);

@@ -14,4 +14,12 @@ public static class TestStores
         _ = directory; // a file-backed store keeps its files here
         return new InMemoryAuditStore();
     }
+
+    /// <summary>A store in a fresh directory of its own.</summary>
+    public static IAuditStore CreateTemp()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return Create(directory);
+    }
 }
