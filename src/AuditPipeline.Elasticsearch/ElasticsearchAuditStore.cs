@@ -81,7 +81,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                 var response = await SendBulkAsync(chunk, cancellationToken);
                 if (response.Unauthorized)
                 {
-                    throw new StoreUnavailableException($"Elasticsearch refused the writer's credentials ({response.Describe()}); check Elasticsearch:ApiKey or Elasticsearch:Username/Password and the writer role.");
+                    throw new StoreUnavailableException($"Elasticsearch refused the bulk request ({response.Describe()}); check Elasticsearch:ApiKey or Elasticsearch:Username/Password, the writer role and cluster blocks.");
                 }
 
                 if (response.Retryable)

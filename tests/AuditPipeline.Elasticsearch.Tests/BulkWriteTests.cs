@@ -160,7 +160,7 @@ public sealed class BulkWriteTests
 
         var ex = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AppendAsync([Some.Event()], TestContext.Current.CancellationToken));
 
-        Assert.Contains("credentials", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Elasticsearch:Username", ex.Message, StringComparison.Ordinal);
         Assert.Single(invoker.Sent);
     }
 
