@@ -194,24 +194,24 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         var pitId = ReadPointInTimeId(opened.Body) ?? throw new StoreUnavailableException("Elasticsearch opened a point in time without an id.");
         try
         {
-            var after = query.After;
+            string? lastSort = null;
             while (true)
             {
-                var body = SearchBodies.Search(query, _options.StreamPageSize, after, pitId, _options.PointInTimeKeepAlive);
+                var body = SearchBodies.PointInTimePage(query, _options.StreamPageSize, pitId, _options.PointInTimeKeepAlive, lastSort);
                 var response = await _connection.SendAsync(EsMethod.POST, "/_search", body, cancellationToken);
                 EnsureReadSucceeded(response, "read a page of events");
                 var page = ReadHits(response.Body);
                 pitId = page.PointInTimeId ?? pitId;
+                lastSort = page.LastSort ?? lastSort;
                 foreach (var e in page.Events)
                 {
-                    after = AuditPosition.Of(e);
                     if (query.Matches(e))
                     {
                         yield return e;
                     }
                 }
 
-                if (page.Events.Count < _options.StreamPageSize)
+                if (page.Events.Count < _options.StreamPageSize || page.LastSort is null)
                 {
                     yield break;
                 }
@@ -424,10 +424,11 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         }
     }
 
-    private static (List<AuditEvent> Events, string? PointInTimeId) ReadHits(byte[] body)
+    private static (List<AuditEvent> Events, string? PointInTimeId, string? LastSort) ReadHits(byte[] body)
     {
         using var doc = JsonDocument.Parse(body);
         var events = new List<AuditEvent>();
+        string? lastSort = null;
         var root = doc.RootElement;
         if (root.TryGetProperty("hits", out var hits) && hits.TryGetProperty("hits", out var list))
         {
@@ -439,11 +440,13 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                         ?? throw new JsonException("A search hit had a null _source.");
                     events.Add(document.ToEvent());
                 }
+
+                lastSort = hit.TryGetProperty("sort", out var sort) ? sort.GetRawText() : null;
             }
         }
 
         var pit = root.TryGetProperty("pit_id", out var p) ? p.GetString() : null;
-        return (events, pit);
+        return (events, pit, lastSort);
     }
 
     private static HashSet<string> ReadHitIds(byte[] body)

@@ -58,9 +58,16 @@ public static class Answers
         return $"{{\"took\":3,\"errors\":{errors},\"items\":[{string.Join(",", parts)}]}}";
     }
 
+    /// <summary>Hits with their sort values as Elasticsearch gives them: time in ms, id, and (under a PIT) a shard-doc tiebreaker.</summary>
     public static Canned Hits(IEnumerable<string> sources, string? pitId = null)
     {
-        var hits = sources.Select((s, i) => $"{{\"_index\":\"audit-events-p2y-2026.11.01\",\"_id\":\"h{i}\",\"_source\":{s}}}");
+        var hits = sources.Select((s, i) =>
+        {
+            var source = System.Text.Json.Nodes.JsonNode.Parse(s)!;
+            var millis = DateTimeOffset.Parse((string)source["@timestamp"]!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+            var tiebreaker = pitId is null ? "" : $",{1000 + i}";
+            return $"{{\"_index\":\"audit-events-p2y-2026.11.01\",\"_id\":\"h{i}\",\"_source\":{s},\"sort\":[{millis},\"{(string)source["event"]!["id"]!}\"{tiebreaker}]}}";
+        });
         var pit = pitId is null ? "" : $"\"pit_id\":\"{pitId}\",";
         return Canned.Ok($"{{{pit}\"took\":1,\"timed_out\":false,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
     }
