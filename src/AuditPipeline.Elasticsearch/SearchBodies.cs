@@ -96,19 +96,22 @@ internal static class SearchBodies
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Which of these ids already have a copy (any index the path covers); no sources.</summary>
-    public static byte[] Ids(IReadOnlyCollection<string> ids)
+    /// <summary>Every copy of these event ids in the indices the path covers, with their organisations.</summary>
+    public static byte[] Copies(IReadOnlyCollection<string> eventIds)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteNumber("size"u8, ids.Count);
-            w.WriteBoolean("_source"u8, false);
+            w.WriteNumber("size"u8, Math.Min(10_000, eventIds.Count * 10));
+            w.WriteStartArray("_source"u8);
+            w.WriteStringValue("organization.id"u8);
+            w.WriteStringValue("event.id"u8);
+            w.WriteEndArray();
             w.WriteStartObject("query"u8);
-            w.WriteStartObject("ids"u8);
-            w.WriteStartArray("values"u8);
-            foreach (var id in ids)
+            w.WriteStartObject("terms"u8);
+            w.WriteStartArray("event.id"u8);
+            foreach (var id in eventIds)
             {
                 w.WriteStringValue(id);
             }
@@ -116,6 +119,29 @@ internal static class SearchBodies
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A multi-get of documents by index and id.</summary>
+    public static byte[] Docs(IEnumerable<(string Index, string Id)> docs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("docs"u8);
+            foreach (var (index, id) in docs)
+            {
+                w.WriteStartObject();
+                w.WriteString("_index"u8, index);
+                w.WriteString("_id"u8, id);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 

@@ -72,10 +72,20 @@ public static class Answers
         return Canned.Ok($"{{{pit}\"took\":1,\"timed_out\":false,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
     }
 
-    public static Canned IdHits(params string[] ids)
+    /// <summary>Copies found by the late-arrival check: each an (organisation, event id).</summary>
+    public static Canned Copies(params (string Org, string Id)[] copies)
     {
-        var hits = ids.Select(id => $"{{\"_index\":\"audit-events-p2y-2026.10.01\",\"_id\":\"{id}\"}}");
+        var hits = copies.Select(c => $"{{\"_index\":\"audit-events-p2y-2026.10.01\",\"_id\":\"{c.Id}\",\"_source\":{{\"organization\":{{\"id\":\"{c.Org}\"}},\"event\":{{\"id\":\"{c.Id}\"}}}}}}");
         return Canned.Ok($"{{\"took\":1,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
+    }
+
+    /// <summary>A multi-get answer: each looked-up document's organisation, or null when it is not there.</summary>
+    public static Canned Owners(params string?[] orgs)
+    {
+        var docs = orgs.Select((o, i) => o is null
+            ? $"{{\"_index\":\"x\",\"_id\":\"d{i}\",\"found\":false}}"
+            : $"{{\"_index\":\"x\",\"_id\":\"d{i}\",\"found\":true,\"_source\":{{\"organization\":{{\"id\":\"{o}\"}}}}}}");
+        return Canned.Ok($"{{\"docs\":[{string.Join(",", docs)}]}}");
     }
 
     public static Canned Error(int status, string type, string reason = "boom") =>
