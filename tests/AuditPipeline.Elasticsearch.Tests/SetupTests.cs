@@ -186,6 +186,24 @@ public sealed class SetupTests
     }
 
     [Fact]
+    public async Task A_cluster_that_is_still_starting_is_asked_again()
+    {
+        var calls = 0;
+        var invoker = new ScriptedInvoker(_ => ++calls <= 2 ? Answers.Error(503, "master_not_discovered_exception") : Canned.Ok("""{"acknowledged":true}"""));
+        var setup = new ElasticsearchSetup(
+            Definitions(),
+            () => new ElasticsearchConnection(ElasticsearchConnection.CreateClient(EsTest.Options(), invoker)),
+            NullLogger<ElasticsearchSetup>.Instance) { RetryDelay = TimeSpan.FromMilliseconds(1) };
+        using var output = new StringWriter();
+
+        var code = await setup.RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, code);
+        Assert.Equal(22, invoker.Sent.Count);
+        Assert.Equal(3, invoker.Sent.Count(r => r.Path == "/_ilm/policy/audit-events-p2y"));
+    }
+
+    [Fact]
     public async Task Roles_are_skipped_on_a_cluster_without_security()
     {
         var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_security", StringComparison.Ordinal)
