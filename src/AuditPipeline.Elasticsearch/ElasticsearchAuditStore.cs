@@ -12,8 +12,12 @@ namespace AuditPipeline.Elasticsearch;
 
 /// <summary>
 /// The production store. Writes are <c>_bulk</c> <c>create</c>s with <c>_id</c> = event id into the
-/// event's class-and-month index, so a redelivery is a 409, never a second copy. Reads search
-/// <c>audit-events-*</c> newest first; streams walk a point in time with <c>search_after</c>.
+/// event's class-and-month index, so a redelivery is a 409, never a second copy (only when another
+/// organisation already holds that id is the event stored as <c>{orgId}/{eventId}</c>). 429 and 5xx
+/// are retried for the failed items alone; a mapping error rejects one event; refused credentials
+/// and cluster blocks make the store unavailable; a month already read-only sends the event to the
+/// class's late-arrivals index. Reads search <c>audit-events-*</c> newest first; streams walk a
+/// point in time with <c>search_after</c>. Retention is ILM's job (see <see cref="ApplyRetentionAsync"/>).
 /// </summary>
 internal sealed partial class ElasticsearchAuditStore : IAuditStore
 {
