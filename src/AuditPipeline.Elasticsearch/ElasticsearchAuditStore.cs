@@ -12,8 +12,12 @@ namespace AuditPipeline.Elasticsearch;
 
 /// <summary>
 /// The production store. Writes are <c>_bulk</c> <c>create</c>s with <c>_id</c> = event id into the
-/// event's class-and-month index, so a redelivery is a 409, never a second copy. Reads search
-/// <c>audit-events-*</c> newest first; streams walk a point in time with <c>search_after</c>.
+/// event's class-and-month index, so a redelivery is a 409, never a second copy (only when another
+/// organisation already holds that id is the event stored as <c>{orgId}/{eventId}</c>). 429 and 5xx
+/// are retried for the failed items alone; a mapping error rejects one event; refused credentials
+/// and cluster blocks make the store unavailable; a month already read-only sends the event to the
+/// class's late-arrivals index. Reads search <c>audit-events-*</c> newest first; streams walk a
+/// point in time with <c>search_after</c>. Retention is ILM's job (see <see cref="ApplyRetentionAsync"/>).
 /// </summary>
 internal sealed partial class ElasticsearchAuditStore : IAuditStore
 {
@@ -53,7 +57,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         {
             var e = events[i];
             var retentionClass = _plans.ClassFor(e.OrgId, e.Time);
-            items[i] = new BulkItem(i, e.Id, retentionClass, AuditIndices.Month(retentionClass, e.Time), BulkBody.Document(e));
+            items[i] = new BulkItem(i, e.Id, e.Id, e.OrgId, retentionClass, AuditIndices.Month(retentionClass, e.Time), BulkBody.Document(e));
         }
 
         var pending = new List<BulkItem>(events.Count);
@@ -75,13 +79,14 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         {
             var retry = new List<BulkItem>();
             var late = new List<BulkItem>();
+            var conflicts = new List<BulkItem>();
             string? lastFailure = null;
             foreach (var chunk in Chunks(pending))
             {
                 var response = await SendBulkAsync(chunk, cancellationToken);
                 if (response.Unauthorized)
                 {
-                    throw new StoreUnavailableException($"Elasticsearch refused the writer's credentials ({response.Describe()}); check Elasticsearch:ApiKey or Elasticsearch:Username/Password and the writer role.");
+                    throw new StoreUnavailableException($"Elasticsearch refused the bulk request ({response.Describe()}); check Elasticsearch:ApiKey or Elasticsearch:Username/Password, the writer role and cluster blocks.");
                 }
 
                 if (response.Retryable)
@@ -96,7 +101,12 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                     throw new StoreUnavailableException($"Elasticsearch rejected a bulk request: {response.Describe()}");
                 }
 
-                ReadItems(response.Body, chunk, results, retry, late, ref lastFailure);
+                ReadItems(response.Body, chunk, results, retry, late, conflicts, ref lastFailure);
+            }
+
+            if (conflicts.Count > 0)
+            {
+                lastFailure = await ResolveConflictsAsync(conflicts, results, retry, cancellationToken) ?? lastFailure;
             }
 
             if (late.Count > 0)
@@ -194,24 +204,24 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         var pitId = ReadPointInTimeId(opened.Body) ?? throw new StoreUnavailableException("Elasticsearch opened a point in time without an id.");
         try
         {
-            var after = query.After;
+            string? lastSort = null;
             while (true)
             {
-                var body = SearchBodies.Search(query, _options.StreamPageSize, after, pitId, _options.PointInTimeKeepAlive);
+                var body = SearchBodies.PointInTimePage(query, _options.StreamPageSize, pitId, _options.PointInTimeKeepAlive, lastSort);
                 var response = await _connection.SendAsync(EsMethod.POST, "/_search", body, cancellationToken);
                 EnsureReadSucceeded(response, "read a page of events");
                 var page = ReadHits(response.Body);
                 pitId = page.PointInTimeId ?? pitId;
+                lastSort = page.LastSort ?? lastSort;
                 foreach (var e in page.Events)
                 {
-                    after = AuditPosition.Of(e);
                     if (query.Matches(e))
                     {
                         yield return e;
                     }
                 }
 
-                if (page.Events.Count < _options.StreamPageSize)
+                if (page.Events.Count < _options.StreamPageSize || page.LastSort is null)
                 {
                     yield break;
                 }
@@ -292,7 +302,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         return _connection.SendAsync(EsMethod.POST, BulkPath, buffer.WrittenMemory, cancellationToken, ndjson: true);
     }
 
-    private void ReadItems(byte[] body, List<BulkItem> chunk, AppendResult?[] results, List<BulkItem> retry, List<BulkItem> late, ref string? lastFailure)
+    private void ReadItems(byte[] body, List<BulkItem> chunk, AppendResult?[] results, List<BulkItem> retry, List<BulkItem> late, List<BulkItem> conflicts, ref string? lastFailure)
     {
         using var doc = JsonDocument.Parse(body);
         if (!doc.RootElement.TryGetProperty("items", out var itemsJson) || itemsJson.GetArrayLength() != chunk.Count)
@@ -320,7 +330,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                     results[item.Position] = AppendResult.Stored;
                     break;
                 case ItemOutcome.Duplicate:
-                    results[item.Position] = AppendResult.Duplicate;
+                    conflicts.Add(item);
                     break;
                 case ItemOutcome.Retry:
                     lastFailure = $"item {item.Id}: HTTP {status} {type}: {reason}";
@@ -330,7 +340,7 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                     late.Add(item);
                     break;
                 case ItemOutcome.Rejected:
-                    LogRejected(item.Id, item.Index, status, type, reason);
+                    LogRejected(item.EventId, item.Index, status, type, reason);
                     results[item.Position] = AppendResult.Rejected($"Elasticsearch rejected the document ({status} {type}): {reason}");
                     break;
                 default:
@@ -374,32 +384,85 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
          (reason.Contains("index read-only (api)", StringComparison.Ordinal) && !reason.Contains("allow delete", StringComparison.Ordinal)));
 
     /// <summary>
-    /// Events whose month index is read-only: a copy anywhere in the class's indices makes them a
-    /// duplicate; the others go to the class's late-arrivals index of the current month.
+    /// A 409 means the document id is taken. It is this event (a redelivery: duplicate) unless the
+    /// copy belongs to another organisation; then this organisation's event gets the id
+    /// <c>{orgId}/{eventId}</c>, so appends stay idempotent per organisation. Returns a failure
+    /// description when a copy vanished in between (it is written again after a back-off).
+    /// </summary>
+    private async Task<string?> ResolveConflictsAsync(List<BulkItem> conflicts, AppendResult?[] results, List<BulkItem> retry, CancellationToken cancellationToken)
+    {
+        var response = await _connection.SendAsync(EsMethod.POST, "/_mget?_source_includes=organization.id", SearchBodies.Docs(conflicts.Select(c => (c.Index, c.Id))), cancellationToken);
+        if (!response.Success)
+        {
+            throw new StoreUnavailableException($"Elasticsearch could not look up the owners of {conflicts.Count} existing documents: {response.Describe()}");
+        }
+
+        var owners = ReadOwners(response.Body);
+        if (owners.Count != conflicts.Count)
+        {
+            throw new StoreUnavailableException($"Elasticsearch answered {owners.Count} documents for {conflicts.Count} looked up.");
+        }
+
+        string? failure = null;
+        for (var i = 0; i < conflicts.Count; i++)
+        {
+            var item = conflicts[i];
+            switch (owners[i])
+            {
+                case null:
+                    failure = $"document {item.Id} in {item.Index} conflicted but is gone";
+                    retry.Add(item);
+                    break;
+                case var owner when owner == item.OrgId || item.Id != item.EventId:
+                    results[item.Position] = AppendResult.Duplicate;
+                    break;
+                default:
+                    var own = item.OrgId + "/" + item.EventId;
+                    if (System.Text.Encoding.UTF8.GetByteCount(own) > MaxIdBytes)
+                    {
+                        results[item.Position] = AppendResult.Rejected($"The event id is taken by another organisation and '{own}' is longer than {MaxIdBytes} bytes.");
+                    }
+                    else
+                    {
+                        LogIdTakenByOtherOrg(item.EventId, item.Index, own);
+                        retry.Add(item with { Id = own });
+                    }
+
+                    break;
+            }
+        }
+
+        return failure;
+    }
+
+    /// <summary>
+    /// Events whose month index is read-only: a copy of the same organisation's event anywhere in
+    /// the class's indices makes them a duplicate; the others go to the class's late-arrivals index
+    /// of the current month.
     /// </summary>
     private async Task RouteLateArrivalsAsync(List<BulkItem> late, AppendResult?[] results, List<BulkItem> retry, CancellationToken cancellationToken)
     {
         foreach (var group in late.GroupBy(i => i.Class))
         {
-            var ids = group.Select(i => i.Id).Distinct(StringComparer.Ordinal).ToList();
+            var ids = group.Select(i => i.EventId).Distinct(StringComparer.Ordinal).ToList();
             var path = $"/{AuditIndices.ClassPattern(group.Key)}/_search?ignore_unavailable=true&allow_no_indices=true";
-            var response = await _connection.SendAsync(EsMethod.POST, path, SearchBodies.Ids(ids), cancellationToken);
+            var response = await _connection.SendAsync(EsMethod.POST, path, SearchBodies.Copies(ids), cancellationToken);
             if (!response.Success)
             {
                 throw new StoreUnavailableException($"Elasticsearch could not check late arrivals for copies: {response.Describe()}");
             }
 
-            var found = ReadHitIds(response.Body);
+            var found = ReadCopies(response.Body);
             var lateIndex = AuditIndices.Late(group.Key, _time.GetUtcNow());
             foreach (var item in group)
             {
-                if (found.Contains(item.Id))
+                if (found.Contains((item.OrgId, item.EventId)))
                 {
                     results[item.Position] = AppendResult.Duplicate;
                 }
                 else
                 {
-                    LogLateArrival(item.Id, item.Index, lateIndex);
+                    LogLateArrival(item.EventId, item.Index, lateIndex);
                     retry.Add(item with { Index = lateIndex });
                 }
             }
@@ -424,10 +487,11 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         }
     }
 
-    private static (List<AuditEvent> Events, string? PointInTimeId) ReadHits(byte[] body)
+    private static (List<AuditEvent> Events, string? PointInTimeId, string? LastSort) ReadHits(byte[] body)
     {
         using var doc = JsonDocument.Parse(body);
         var events = new List<AuditEvent>();
+        string? lastSort = null;
         var root = doc.RootElement;
         if (root.TryGetProperty("hits", out var hits) && hits.TryGetProperty("hits", out var list))
         {
@@ -439,29 +503,54 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
                         ?? throw new JsonException("A search hit had a null _source.");
                     events.Add(document.ToEvent());
                 }
+
+                lastSort = hit.TryGetProperty("sort", out var sort) ? sort.GetRawText() : null;
             }
         }
 
         var pit = root.TryGetProperty("pit_id", out var p) ? p.GetString() : null;
-        return (events, pit);
+        return (events, pit, lastSort);
     }
 
-    private static HashSet<string> ReadHitIds(byte[] body)
+    /// <summary>(organisation, event id) of every hit.</summary>
+    private static HashSet<(string Org, string Id)> ReadCopies(byte[] body)
     {
         using var doc = JsonDocument.Parse(body);
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var copies = new HashSet<(string, string)>();
         if (doc.RootElement.TryGetProperty("hits", out var hits) && hits.TryGetProperty("hits", out var list))
         {
             foreach (var hit in list.EnumerateArray())
             {
-                if (hit.TryGetProperty("_id", out var id) && id.GetString() is { } s)
+                if (hit.TryGetProperty("_source", out var source) &&
+                    source.TryGetProperty("organization", out var org) && org.TryGetProperty("id", out var orgId) &&
+                    source.TryGetProperty("event", out var ev) && ev.TryGetProperty("id", out var id))
                 {
-                    ids.Add(s);
+                    copies.Add((orgId.GetString()!, id.GetString()!));
                 }
             }
         }
 
-        return ids;
+        return copies;
+    }
+
+    /// <summary>The organisation of each looked-up document, in request order; null when it is not there.</summary>
+    private static List<string?> ReadOwners(byte[] body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        var owners = new List<string?>();
+        if (doc.RootElement.TryGetProperty("docs", out var docs))
+        {
+            foreach (var d in docs.EnumerateArray())
+            {
+                var found = d.TryGetProperty("found", out var f) && f.ValueKind == JsonValueKind.True;
+                owners.Add(found && d.TryGetProperty("_source", out var source) &&
+                    source.TryGetProperty("organization", out var org) && org.TryGetProperty("id", out var id)
+                    ? id.GetString()
+                    : null);
+            }
+        }
+
+        return owners;
     }
 
     private static string? ReadPointInTimeId(byte[] body)
@@ -479,6 +568,9 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
     [LoggerMessage(Level = LogLevel.Warning, Message = "Elasticsearch rejected event {EventId} for {Index} ({Status} {ErrorType}): {Reason}")]
     private partial void LogRejected(string eventId, string index, int status, string? errorType, string? reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event id {EventId} is taken in {Index} by another organisation; storing this one as {DocumentId}")]
+    private partial void LogIdTakenByOtherOrg(string eventId, string index, string documentId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A point in time could not be closed (it expires by itself): {Reason}")]
     private partial void LogPointInTimeNotClosed(string reason);
 
@@ -492,5 +584,6 @@ internal sealed partial class ElasticsearchAuditStore : IAuditStore
         Unavailable,
     }
 
-    private sealed record BulkItem(int Position, string Id, RetentionClass Class, string Index, byte[] Document);
+    /// <summary>One event on its way: <see cref="Id"/> is the document id (the event id, or org/id when another organisation holds it).</summary>
+    private sealed record BulkItem(int Position, string Id, string EventId, string OrgId, RetentionClass Class, string Index, byte[] Document);
 }

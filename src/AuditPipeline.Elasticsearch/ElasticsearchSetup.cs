@@ -47,6 +47,15 @@ public sealed partial class ElasticsearchSetup
         {
             var body = Encoding.UTF8.GetBytes(request.Body.ToJsonString());
             var response = await connection.SendAsync(EsMethod.PUT, request.Path, body, cancellationToken);
+
+            // A cluster that is still starting (no answer, 429, 5xx) gets a few more chances.
+            for (var attempt = 1; response.Retryable && !SecurityDisabled(response) && attempt < SetupAttempts; attempt++)
+            {
+                LogSetupRetry(request.Path, response.Describe(), RetryDelay);
+                await Task.Delay(RetryDelay, cancellationToken);
+                response = await connection.SendAsync(EsMethod.PUT, request.Path, body, cancellationToken);
+            }
+
             if (response.Success)
             {
                 await output.WriteLineAsync($"{request.Method} {request.Path}: ok");
@@ -89,8 +98,16 @@ public sealed partial class ElasticsearchSetup
         return new JsonObject { ["requests"] = array }.ToJsonString(Indented);
     }
 
+    internal const int SetupAttempts = 10;
+
+    /// <summary>Between attempts at one setup request; tests shorten it.</summary>
+    internal TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(3);
+
     private static bool SecurityDisabled(EsResponse response) =>
         Encoding.UTF8.GetString(response.Body).Contains("Security must be explicitly enabled", StringComparison.OrdinalIgnoreCase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Setup request {Path} got {Failure}; trying again in {Delay}")]
+    private partial void LogSetupRetry(string path, string failure, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Setup request {Path} failed: {Failure}")]
     private partial void LogSetupFailed(string path, string failure);

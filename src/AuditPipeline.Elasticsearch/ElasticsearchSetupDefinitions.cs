@@ -153,8 +153,8 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
     /// <summary>
     /// Write-once: <c>create_doc</c> only (no index, update or delete), plus <c>create_index</c> and
     /// <c>auto_configure</c> so a new month's index is created on its first write. The ingest user
-    /// also holds <see cref="ReaderRole"/>: the late-arrival rule searches for an existing copy of an
-    /// event before writing it to a late-arrivals index.
+    /// also holds <see cref="ReaderRole"/>: the store reads the owner of a conflicting id (409) and
+    /// searches for an existing copy before writing a late arrival.
     /// </summary>
     public static JsonObject WriterRoleBody() => new()
     {

@@ -10,10 +10,30 @@ namespace AuditPipeline.Elasticsearch;
 /// clause on a keyword field (OR within a filter as <c>terms</c>, AND across filters), free-text
 /// terms are <c>prefix</c> clauses on <c>audit.search</c>, and the order is <c>@timestamp</c> desc
 /// then <c>event.id</c> desc with <c>search_after</c> continuing strictly after a position.
+/// Keyword order is byte order of UTF-8, which equals ordinal order for ids without surrogate pairs.
 /// </summary>
 internal static class SearchBodies
 {
-    public static byte[] Search(AuditQuery query, int size, AuditPosition? after, string? pointInTimeId = null, TimeSpan? keepAlive = null)
+    /// <summary>A page of a plain search: <c>search_after</c> the position (time in epoch milliseconds, id).</summary>
+    public static byte[] Search(AuditQuery query, int size, AuditPosition? after) =>
+        Build(query, size, pointInTime: null, afterFilter: null, searchAfter: after is { } p ? new SearchAfter(p, null) : null);
+
+    /// <summary>
+    /// A page through a point in time. The first page puts the query's position into the filter;
+    /// the next ones continue after the last hit's own sort values, which under a point in time
+    /// carry the implicit <c>_shard_doc</c> tiebreaker.
+    /// </summary>
+    public static byte[] PointInTimePage(AuditQuery query, int size, string pointInTimeId, TimeSpan keepAlive, string? lastSortValues) =>
+        Build(
+            query,
+            size,
+            (pointInTimeId, keepAlive),
+            afterFilter: lastSortValues is null ? query.After : null,
+            searchAfter: lastSortValues is null ? null : new SearchAfter(null, lastSortValues));
+
+    private sealed record SearchAfter(AuditPosition? Position, string? Raw);
+
+    private static byte[] Build(AuditQuery query, int size, (string Id, TimeSpan KeepAlive)? pointInTime, AuditPosition? afterFilter, SearchAfter? searchAfter)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer))
@@ -21,21 +41,26 @@ internal static class SearchBodies
             w.WriteStartObject();
             w.WriteNumber("size"u8, size);
             w.WriteBoolean("track_total_hits"u8, false);
-            if (pointInTimeId is not null)
+            if (pointInTime is { } pit)
             {
                 w.WriteStartObject("pit"u8);
-                w.WriteString("id"u8, pointInTimeId);
-                w.WriteString("keep_alive"u8, Duration(keepAlive ?? TimeSpan.FromMinutes(1)));
+                w.WriteString("id"u8, pit.Id);
+                w.WriteString("keep_alive"u8, Duration(pit.KeepAlive));
                 w.WriteEndObject();
             }
 
             w.WritePropertyName("query"u8);
-            WriteQuery(w, query);
+            WriteQuery(w, query, afterFilter);
             w.WriteStartArray("sort"u8);
             WriteSort(w, "@timestamp"u8);
             WriteSort(w, "event.id"u8);
             w.WriteEndArray();
-            if (after is { } position)
+            if (searchAfter?.Raw is { } raw)
+            {
+                w.WritePropertyName("search_after"u8);
+                w.WriteRawValue(raw);
+            }
+            else if (searchAfter?.Position is { } position)
             {
                 w.WriteStartArray("search_after"u8);
                 w.WriteNumberValue(position.Time.ToUnixTimeMilliseconds());
@@ -71,19 +96,22 @@ internal static class SearchBodies
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Which of these ids already have a copy (any index the path covers); no sources.</summary>
-    public static byte[] Ids(IReadOnlyCollection<string> ids)
+    /// <summary>Every copy of these event ids in the indices the path covers, with their organisations.</summary>
+    public static byte[] Copies(IReadOnlyCollection<string> eventIds)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteNumber("size"u8, ids.Count);
-            w.WriteBoolean("_source"u8, false);
+            w.WriteNumber("size"u8, Math.Min(10_000, eventIds.Count * 10));
+            w.WriteStartArray("_source"u8);
+            w.WriteStringValue("organization.id"u8);
+            w.WriteStringValue("event.id"u8);
+            w.WriteEndArray();
             w.WriteStartObject("query"u8);
-            w.WriteStartObject("ids"u8);
-            w.WriteStartArray("values"u8);
-            foreach (var id in ids)
+            w.WriteStartObject("terms"u8);
+            w.WriteStartArray("event.id"u8);
+            foreach (var id in eventIds)
             {
                 w.WriteStringValue(id);
             }
@@ -91,6 +119,29 @@ internal static class SearchBodies
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A multi-get of documents by index and id.</summary>
+    public static byte[] Docs(IEnumerable<(string Index, string Id)> docs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("docs"u8);
+            foreach (var (index, id) in docs)
+            {
+                w.WriteStartObject();
+                w.WriteString("_index"u8, index);
+                w.WriteString("_id"u8, id);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteEndObject();
         }
 
@@ -113,7 +164,7 @@ internal static class SearchBodies
     /// <summary>An Elasticsearch time unit, whole seconds.</summary>
     public static string Duration(TimeSpan t) => $"{Math.Max(1, (long)Math.Ceiling(t.TotalSeconds))}s";
 
-    private static void WriteQuery(Utf8JsonWriter w, AuditQuery q)
+    private static void WriteQuery(Utf8JsonWriter w, AuditQuery q, AuditPosition? after)
     {
         w.WriteStartObject();
         w.WriteStartObject("bool"u8);
@@ -182,7 +233,58 @@ internal static class SearchBodies
             w.WriteEndObject();
         }
 
+        if (after is { } position)
+        {
+            WriteStrictlyAfter(w, position);
+        }
+
         w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Newest first, strictly after (time, id): an earlier time, or the same time and a smaller id.</summary>
+    private static void WriteStrictlyAfter(Utf8JsonWriter w, AuditPosition position)
+    {
+        var time = AuditJson.FormatTime(position.Time);
+        w.WriteStartObject();
+        w.WriteStartObject("bool"u8);
+        w.WriteStartArray("should"u8);
+
+        w.WriteStartObject();
+        w.WriteStartObject("range"u8);
+        w.WriteStartObject("@timestamp"u8);
+        w.WriteString("lt"u8, time);
+        w.WriteString("format"u8, "strict_date_optional_time");
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+
+        w.WriteStartObject();
+        w.WriteStartObject("bool"u8);
+        w.WriteStartArray("filter"u8);
+        w.WriteStartObject();
+        w.WriteStartObject("range"u8);
+        w.WriteStartObject("@timestamp"u8);
+        w.WriteString("gte"u8, time);
+        w.WriteString("lte"u8, time);
+        w.WriteString("format"u8, "strict_date_optional_time");
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteStartObject();
+        w.WriteStartObject("range"u8);
+        w.WriteStartObject("event.id"u8);
+        w.WriteString("lt"u8, position.Id);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+
+        w.WriteEndArray();
+        w.WriteNumber("minimum_should_match"u8, 1);
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -101,7 +101,7 @@ public sealed partial class ArtifactTests
         var root = (YamlMappingNode)yaml.Documents[0].RootNode;
         var services = (YamlMappingNode)root.Children[new YamlScalarNode("services")];
         var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToList();
-        Assert.Equal(["kafka", "elasticsearch", "setup", "kibana", "dashboards", "worker", "api"], names);
+        Assert.Equal(["kafka", "kafka-topics", "elasticsearch", "setup", "kibana", "dashboards", "worker", "api"], names);
 
         string Env(string service, string key) =>
             ((YamlScalarNode)((YamlMappingNode)((YamlMappingNode)services.Children[new YamlScalarNode(service)]).Children[new YamlScalarNode("environment")]).Children[new YamlScalarNode(key)]).Value!;

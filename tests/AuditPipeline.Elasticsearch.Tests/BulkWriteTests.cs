@@ -58,15 +58,53 @@ public sealed class BulkWriteTests
     }
 
     [Fact]
-    public async Task A_conflict_means_the_event_is_already_stored_and_is_reported_as_a_duplicate()
+    public async Task A_conflict_with_the_same_organisations_copy_is_reported_as_a_duplicate()
     {
-        var invoker = new ScriptedInvoker(_ => Canned.Ok(Answers.BulkBody((201, null, null), (409, "version_conflict_engine_exception", "document already exists"))));
+        var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_mget", StringComparison.Ordinal)
+            ? Answers.Owners("org_42")
+            : Canned.Ok(Answers.BulkBody((201, null, null), (409, "version_conflict_engine_exception", "document already exists"))));
         var store = EsTest.Store(invoker);
+        var redelivered = Some.Event("evt_again", time: October);
 
-        var results = await store.AppendAsync([Some.Event(), Some.Event()], TestContext.Current.CancellationToken);
+        var results = await store.AppendAsync([Some.Event(), redelivered], TestContext.Current.CancellationToken);
 
         Assert.Equal([AppendOutcome.Stored, AppendOutcome.Duplicate], results.Select(r => r.Outcome));
-        Assert.Single(invoker.Sent);
+        Assert.Equal(2, invoker.Sent.Count);
+        var lookup = invoker.Sent[1];
+        Assert.Equal(("POST", "/_mget?_source_includes=organization.id"), (lookup.Method, lookup.Path));
+        Assert.Equal("""{"docs":[{"_index":"audit-events-p2y-2026.10.01","_id":"evt_again"}]}""", lookup.Body);
+    }
+
+    [Fact]
+    public async Task An_id_taken_by_another_organisation_is_stored_under_the_organisation_qualified_id()
+    {
+        var calls = 0;
+        var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_mget", StringComparison.Ordinal)
+            ? Answers.Owners("org_other")
+            : ++calls == 1 ? Canned.Ok(Answers.BulkBody((409, "version_conflict_engine_exception", "document already exists"))) : Answers.Bulk(201));
+        var store = EsTest.Store(invoker);
+        var e = Some.Event("evt_shared");
+
+        var results = await store.AppendAsync([e], TestContext.Current.CancellationToken);
+
+        Assert.Equal(AppendOutcome.Stored, Assert.Single(results).Outcome);
+        Assert.Equal(
+            ["""{"create":{"_index":"audit-events-p2y-2026.11.01","_id":"org_42/evt_shared"}}""", System.Text.Encoding.UTF8.GetString(BulkBody.Document(e))],
+            invoker.Sent[2].Lines);
+    }
+
+    [Fact]
+    public async Task A_redelivery_of_an_organisation_qualified_event_is_a_duplicate_without_another_lookup_loop()
+    {
+        var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_mget", StringComparison.Ordinal)
+            ? Answers.Owners(r.Body.Contains("org_42/", StringComparison.Ordinal) ? "org_42" : "org_other")
+            : Canned.Ok(Answers.BulkBody((409, "version_conflict_engine_exception", "document already exists"))));
+        var store = EsTest.Store(invoker);
+
+        var results = await store.AppendAsync([Some.Event("evt_shared")], TestContext.Current.CancellationToken);
+
+        Assert.Equal(AppendOutcome.Duplicate, Assert.Single(results).Outcome);
+        Assert.Equal(["/_bulk", "/_mget", "/_bulk", "/_mget"], invoker.Sent.Select(r => r.Path.Split('?')[0]));
     }
 
     [Fact]
@@ -160,7 +198,7 @@ public sealed class BulkWriteTests
 
         var ex = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AppendAsync([Some.Event()], TestContext.Current.CancellationToken));
 
-        Assert.Contains("credentials", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Elasticsearch:Username", ex.Message, StringComparison.Ordinal);
         Assert.Single(invoker.Sent);
     }
 
@@ -179,7 +217,7 @@ public sealed class BulkWriteTests
     }
 
     [Fact]
-    public async Task An_event_for_a_read_only_month_with_no_copy_goes_to_the_late_index_of_the_current_month()
+    public async Task An_event_for_a_read_only_month_with_no_copy_of_its_own_goes_to_the_late_index_of_the_current_month()
     {
         var invoker = new ScriptedInvoker(r => r.Path.Split('?')[0] switch
         {
@@ -187,7 +225,7 @@ public sealed class BulkWriteTests
             "/_bulk" => Canned.Ok(Answers.BulkBody(
                 (201, null, null),
                 (403, "cluster_block_exception", "index [audit-events-p2y-2026.10.01] blocked by: [FORBIDDEN/8/index write (api)];"))),
-            _ => Answers.IdHits(),
+            _ => Answers.Copies(("org_other", "evt_late")),
         });
         var store = EsTest.Store(invoker);
         var current = Some.Event("evt_now");
@@ -200,7 +238,7 @@ public sealed class BulkWriteTests
         var search = invoker.Sent[1];
         Assert.Equal("POST", search.Method);
         Assert.Equal("/audit-events-p2y-*/_search?ignore_unavailable=true&allow_no_indices=true", search.Path);
-        Assert.Equal("""{"size":1,"_source":false,"query":{"ids":{"values":["evt_late"]}}}""", search.Body);
+        Assert.Equal("""{"size":10,"_source":["organization.id","event.id"],"query":{"terms":{"event.id":["evt_late"]}}}""", search.Body);
         Assert.Equal(
             ["""{"create":{"_index":"audit-events-p2y-late-2026.12.01","_id":"evt_late"}}""", System.Text.Encoding.UTF8.GetString(BulkBody.Document(late))],
             invoker.Sent[2].Lines);
@@ -211,7 +249,7 @@ public sealed class BulkWriteTests
     {
         var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_bulk", StringComparison.Ordinal)
             ? Canned.Ok(Answers.BulkBody((403, "cluster_block_exception", "index [audit-events-p2y-2026.10.01] blocked by: [FORBIDDEN/8/index write (api)];")))
-            : Answers.IdHits("evt_late"));
+            : Answers.Copies(("org_42", "evt_late")));
         var store = EsTest.Store(invoker);
 
         var results = await store.AppendAsync([Some.Event("evt_late", time: October)], TestContext.Current.CancellationToken);
@@ -226,7 +264,7 @@ public sealed class BulkWriteTests
     {
         var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_bulk", StringComparison.Ordinal)
             ? Canned.Ok(Answers.BulkBody((403, "cluster_block_exception", "index blocked by: [FORBIDDEN/8/index write (api)];")))
-            : Answers.IdHits());
+            : Answers.Copies());
         var store = EsTest.Store(invoker);
 
         await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AppendAsync([Some.Event("evt_late", time: October)], TestContext.Current.CancellationToken));

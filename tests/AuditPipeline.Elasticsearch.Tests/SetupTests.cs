@@ -186,6 +186,24 @@ public sealed class SetupTests
     }
 
     [Fact]
+    public async Task A_cluster_that_is_still_starting_is_asked_again()
+    {
+        var calls = 0;
+        var invoker = new ScriptedInvoker(_ => ++calls <= 2 ? Answers.Error(503, "master_not_discovered_exception") : Canned.Ok("""{"acknowledged":true}"""));
+        var setup = new ElasticsearchSetup(
+            Definitions(),
+            () => new ElasticsearchConnection(ElasticsearchConnection.CreateClient(EsTest.Options(), invoker)),
+            NullLogger<ElasticsearchSetup>.Instance) { RetryDelay = TimeSpan.FromMilliseconds(1) };
+        using var output = new StringWriter();
+
+        var code = await setup.RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, code);
+        Assert.Equal(22, invoker.Sent.Count);
+        Assert.Equal(3, invoker.Sent.Count(r => r.Path == "/_ilm/policy/audit-events-p2y"));
+    }
+
+    [Fact]
     public async Task Roles_are_skipped_on_a_cluster_without_security()
     {
         var invoker = new ScriptedInvoker(r => r.Path.StartsWith("/_security", StringComparison.Ordinal)
@@ -250,4 +268,35 @@ public sealed class KibanaDashboardTests
         Assert.Equal(1, failures);
         Assert.Contains("FAILED", output.ToString(), StringComparison.Ordinal);
     }
+}
+
+public sealed partial class IndexNameTests
+{
+    [Theory]
+    [InlineData("2026-11-29T10:32:00Z", "audit-events-p2y-2026.11.01")]
+    [InlineData("2026-01-01T00:00:00Z", "audit-events-p2y-2026.01.01")]
+    [InlineData("2025-12-31T23:59:59.999Z", "audit-events-p2y-2025.12.01")]
+    public void A_month_index_is_named_by_the_first_day_of_the_event_month_in_UTC(string time, string expected) =>
+        Assert.Equal(expected, AuditIndices.Month(RetentionClass.Professional, DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void Month_and_late_index_names_end_in_a_date_ILM_parses_as_the_origination_date()
+    {
+        var now = new DateTimeOffset(2026, 12, 5, 0, 0, 0, TimeSpan.Zero);
+        foreach (var c in RetentionClass.All)
+        {
+            var month = AuditIndices.Month(c, now);
+            var late = AuditIndices.Late(c, now);
+            Assert.Matches(OriginationPattern(), month);
+            Assert.Matches(OriginationPattern(), late);
+            Assert.Equal($"audit-events-{c.Name}-late-2026.12.01", late);
+            Assert.StartsWith(AuditIndices.ClassPattern(c).TrimEnd('*'), late, StringComparison.Ordinal);
+            Assert.True(AuditIndices.IsLate(late));
+            Assert.False(AuditIndices.IsLate(month));
+        }
+    }
+
+    /// <summary>Elasticsearch's rule for index.lifecycle.parse_origination_date: <c>^.*-{yyyy.MM.dd}(-\d+)?$</c>.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^.*-\d{4}\.\d{2}\.\d{2}(-\d+)?$")]
+    private static partial System.Text.RegularExpressions.Regex OriginationPattern();
 }

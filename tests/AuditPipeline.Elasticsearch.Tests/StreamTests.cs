@@ -27,8 +27,9 @@ public sealed class StreamTests
         }
 
         var page = r.Body.Contains("search_after", StringComparison.Ordinal)
-            ? Events.FindIndex(e => r.Body.Contains($"\"{e.Id}\"]", StringComparison.Ordinal)) + 1
+            ? Events.FindIndex(e => r.Body.Contains($"\"search_after\":[{e.Time.ToUnixTimeMilliseconds()},\"{e.Id}\",", StringComparison.Ordinal)) + 1
             : 0;
+        Assert.True(page >= 0, "a search_after the scripted cluster did not hand out");
         if (failPage?.Invoke(page) is { } failure)
         {
             return failure;
@@ -37,7 +38,7 @@ public sealed class StreamTests
         return Answers.Hits(Events.Skip(page).Take(2).Select(Source), $"pit-{(page / 2) + 1}");
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task Streaming_walks_a_point_in_time_with_search_after_and_closes_it_at_the_end()
     {
         var invoker = new ScriptedInvoker(r => Cluster(r));
@@ -57,13 +58,40 @@ public sealed class StreamTests
         Assert.Contains("\"pit\":{\"id\":\"pit-0\",\"keep_alive\":\"120s\"}", searches[0].Body, StringComparison.Ordinal);
         Assert.DoesNotContain("search_after", searches[0].Body, StringComparison.Ordinal);
         Assert.Contains("\"pit\":{\"id\":\"pit-1\"", searches[1].Body, StringComparison.Ordinal);
-        Assert.Contains($"\"search_after\":[{Events[1].Time.ToUnixTimeMilliseconds()},\"evt_1\"]", searches[1].Body, StringComparison.Ordinal);
-        Assert.Contains($"\"search_after\":[{Events[3].Time.ToUnixTimeMilliseconds()},\"evt_3\"]", searches[2].Body, StringComparison.Ordinal);
+        // Under a PIT each page continues after the last hit's own sort values, tiebreaker included.
+        Assert.Contains($"\"search_after\":[{Events[1].Time.ToUnixTimeMilliseconds()},\"evt_1\",1001]", searches[1].Body, StringComparison.Ordinal);
+        Assert.Contains($"\"search_after\":[{Events[3].Time.ToUnixTimeMilliseconds()},\"evt_3\",1001]", searches[2].Body, StringComparison.Ordinal);
         var close = invoker.Sent[^1];
         Assert.Equal(("DELETE", "/_pit", """{"id":"pit-3"}"""), (close.Method, close.Path, close.Body));
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
+    public async Task A_stream_from_a_position_filters_strictly_after_it_on_the_first_page()
+    {
+        var invoker = new ScriptedInvoker(r => Cluster(r));
+        var store = EsTest.Store(invoker, EsTest.Options(o => o.StreamPageSize = 2));
+        var after = AuditPosition.Of(Events[1]);
+
+        var read = new List<string>();
+        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = "org_42", After = after }, TestContext.Current.CancellationToken))
+        {
+            read.Add(e.Id);
+        }
+
+        var first = invoker.Sent.First(r => r.Path == "/_search");
+        Assert.DoesNotContain("search_after", first.Body, StringComparison.Ordinal);
+        Assert.Contains(
+            """{"bool":{"should":[{"range":{"@timestamp":{"lt":"2026-11-29T10:31:00.000Z","format":"strict_date_optional_time"}}},""" +
+            """{"bool":{"filter":[{"range":{"@timestamp":{"gte":"2026-11-29T10:31:00.000Z","lte":"2026-11-29T10:31:00.000Z","format":"strict_date_optional_time"}}},""" +
+            """{"range":{"event.id":{"lt":"evt_1"}}}]}}],"minimum_should_match":1}}""",
+            first.Body,
+            StringComparison.Ordinal);
+
+        // The scripted cluster ignores the filter; the reference semantics still drop what is not after the position.
+        Assert.Equal(["evt_2", "evt_3", "evt_4"], read);
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task A_cancelled_stream_still_closes_its_point_in_time()
     {
         var invoker = new ScriptedInvoker(r => Cluster(r));
@@ -87,7 +115,7 @@ public sealed class StreamTests
         Assert.Equal("""{"id":"pit-2"}""", close.Body);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_consumer_that_stops_early_closes_the_point_in_time()
     {
         var invoker = new ScriptedInvoker(r => Cluster(r));
@@ -101,7 +129,7 @@ public sealed class StreamTests
         Assert.Single(invoker.Sent, r => r.Method == "DELETE" && r.Path == "/_pit");
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_failing_page_ends_the_stream_with_an_error_and_closes_the_point_in_time()
     {
         var invoker = new ScriptedInvoker(r => Cluster(r, page => page == 2 ? Answers.Error(500, "search_phase_execution_exception") : null));
@@ -120,7 +148,7 @@ public sealed class StreamTests
         Assert.Single(invoker.Sent, r => r.Method == "DELETE" && r.Path == "/_pit");
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task Streaming_with_no_audit_index_yet_yields_nothing()
     {
         var invoker = new ScriptedInvoker(_ => Answers.Error(404, "index_not_found_exception", "no such index [audit-events-*]"));

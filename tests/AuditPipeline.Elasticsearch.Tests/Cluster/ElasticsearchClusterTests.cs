@@ -43,6 +43,26 @@ public sealed class ElasticsearchClusterTests(ElasticsearchClusterFixture cluste
     }
 
     [Fact]
+    public async Task The_same_event_id_in_two_organisations_is_two_events()
+    {
+        cluster.SkipIfUnavailable();
+        var ct = TestContext.Current.CancellationToken;
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var store = cluster.CreateStore();
+        var a = Some.Event("evt_shared_" + suffix, orgId: "org_a_" + suffix, time: ThisMonth(2));
+        var b = Some.Event("evt_shared_" + suffix, orgId: "org_b_" + suffix, time: ThisMonth(1)) with { Action = "deleted" };
+
+        var first = await store.AppendAsync([a], ct);
+        var second = await store.AppendAsync([b], ct);
+        var again = await store.AppendAsync([a, b], ct);
+
+        Assert.Equal([AppendOutcome.Stored, AppendOutcome.Stored], first.Concat(second).Select(r => r.Outcome));
+        Assert.Equal([AppendOutcome.Duplicate, AppendOutcome.Duplicate], again.Select(r => r.Outcome));
+        Assert.Equal(AuditJson.Serialize(a), AuditJson.Serialize((await store.GetAsync(a.OrgId, a.Id, ct))!));
+        Assert.Equal(AuditJson.Serialize(b), AuditJson.Serialize((await store.GetAsync(b.OrgId, b.Id, ct))!));
+    }
+
+    [Fact]
     public async Task Queries_filter_page_and_stream_newest_first()
     {
         cluster.SkipIfUnavailable();

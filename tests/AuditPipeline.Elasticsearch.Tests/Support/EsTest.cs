@@ -58,17 +58,34 @@ public static class Answers
         return $"{{\"took\":3,\"errors\":{errors},\"items\":[{string.Join(",", parts)}]}}";
     }
 
+    /// <summary>Hits with their sort values as Elasticsearch gives them: time in ms, id, and (under a PIT) a shard-doc tiebreaker.</summary>
     public static Canned Hits(IEnumerable<string> sources, string? pitId = null)
     {
-        var hits = sources.Select((s, i) => $"{{\"_index\":\"audit-events-p2y-2026.11.01\",\"_id\":\"h{i}\",\"_source\":{s}}}");
+        var hits = sources.Select((s, i) =>
+        {
+            var source = System.Text.Json.Nodes.JsonNode.Parse(s)!;
+            var millis = DateTimeOffset.Parse((string)source["@timestamp"]!, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+            var tiebreaker = pitId is null ? "" : $",{1000 + i}";
+            return $"{{\"_index\":\"audit-events-p2y-2026.11.01\",\"_id\":\"h{i}\",\"_source\":{s},\"sort\":[{millis},\"{(string)source["event"]!["id"]!}\"{tiebreaker}]}}";
+        });
         var pit = pitId is null ? "" : $"\"pit_id\":\"{pitId}\",";
         return Canned.Ok($"{{{pit}\"took\":1,\"timed_out\":false,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
     }
 
-    public static Canned IdHits(params string[] ids)
+    /// <summary>Copies found by the late-arrival check: each an (organisation, event id).</summary>
+    public static Canned Copies(params (string Org, string Id)[] copies)
     {
-        var hits = ids.Select(id => $"{{\"_index\":\"audit-events-p2y-2026.10.01\",\"_id\":\"{id}\"}}");
+        var hits = copies.Select(c => $"{{\"_index\":\"audit-events-p2y-2026.10.01\",\"_id\":\"{c.Id}\",\"_source\":{{\"organization\":{{\"id\":\"{c.Org}\"}},\"event\":{{\"id\":\"{c.Id}\"}}}}}}");
         return Canned.Ok($"{{\"took\":1,\"hits\":{{\"hits\":[{string.Join(",", hits)}]}}}}");
+    }
+
+    /// <summary>A multi-get answer: each looked-up document's organisation, or null when it is not there.</summary>
+    public static Canned Owners(params string?[] orgs)
+    {
+        var docs = orgs.Select((o, i) => o is null
+            ? $"{{\"_index\":\"x\",\"_id\":\"d{i}\",\"found\":false}}"
+            : $"{{\"_index\":\"x\",\"_id\":\"d{i}\",\"found\":true,\"_source\":{{\"organization\":{{\"id\":\"{o}\"}}}}}}");
+        return Canned.Ok($"{{\"docs\":[{string.Join(",", docs)}]}}");
     }
 
     public static Canned Error(int status, string type, string reason = "boom") =>
