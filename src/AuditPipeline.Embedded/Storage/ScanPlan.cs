@@ -12,8 +12,8 @@ namespace AuditPipeline.Embedded.Storage;
 /// <list type="bullet">
 /// <item>free text with few candidates: the FTS5 index gives the candidates, sorted (at most
 /// <see cref="TextCandidateLimit"/> rows);</item>
-/// <item>a filter on entity id, user, action, entity type or category: one ordered range of that
-/// filter's index per value, merged (the other filters are checked on the index entries);</item>
+/// <item>a filter on entity id, user or action: one ordered range of that filter's index per value,
+/// merged (the other filters are checked on the index entries);</item>
 /// <item>otherwise: the time index walked newest first, every filter checked on its entries.</item>
 /// </list>
 /// Free-text terms are always checked exactly with <see cref="TextMatch"/> afterwards.
@@ -28,8 +28,6 @@ internal sealed class ScanPlan
         ("ix_events_entity_id", "entity_id"),
         ("ix_events_actor", "actor_id"),
         ("ix_events_action", "action"),
-        ("ix_events_entity_type", "entity_type"),
-        ("ix_events_category", "category"),
     ];
 
     private readonly string _orgId;

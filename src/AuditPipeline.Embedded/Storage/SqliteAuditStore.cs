@@ -188,6 +188,8 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     private async Task<IReadOnlyList<AppendResult>> AppendCoreAsync(IReadOnlyList<AuditEvent> events, CancellationToken ct)
     {
+        // The CPU-heavy part (JSON documents, search words) runs on every core before the single writer.
+        var encoded = Encoded.Of(events);
         await _writeGate.WaitAsync(ct);
         try
         {
@@ -218,7 +220,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             foreach (var (_, g) in groups)
             {
                 ct.ThrowIfCancellationRequested();
-                AppendToPartition(GetOrCreate(g.Class, g.Month), events, g.Indexes, results);
+                AppendToPartition(GetOrCreate(g.Class, g.Month), events, g.Indexes, results, encoded);
             }
 
             return results;
@@ -237,11 +239,29 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
-    private void AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results)
+    private void AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results, Encoded encoded)
     {
         // A plan change recorded after an event was first stored could route its redelivery to a
         // sibling class of the same month: look there first so it is never stored twice.
         var siblings = _partitions.Values.Where(s => s != p && s.MonthStart == p.MonthStart).ToList();
+        var pending = new List<int>(indexes.Count);
+        foreach (var i in indexes)
+        {
+            if (siblings.Count > 0 && ExistsInAny(siblings, events[i].OrgId, events[i].Id))
+            {
+                results[i] = AppendResult.Duplicate;
+            }
+            else
+            {
+                pending.Add(i);
+            }
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
         using var conn = Open(p.Location.ConnectionString);
         using var tx = conn.BeginTransaction();
         using var insert = conn.CreateCommand();
@@ -271,15 +291,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         var body = text.Parameters.Add("$body", SqliteType.Text);
         text.Prepare();
 
-        foreach (var i in indexes)
+        foreach (var i in pending)
         {
             var e = events[i];
-            if (siblings.Count > 0 && ExistsInAny(siblings, e.OrgId, e.Id))
-            {
-                results[i] = AppendResult.Duplicate;
-                continue;
-            }
-
             seq.Value = p.NextSeq;
             org.Value = e.OrgId;
             id.Value = e.Id;
@@ -295,11 +309,13 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             aname.Value = (object?)e.Actor.Name ?? DBNull.Value;
             aemail.Value = (object?)e.Actor.Email ?? DBNull.Value;
             ename.Value = (object?)e.Entity.Name ?? DBNull.Value;
-            doc.Value = AuditJson.SerializeToUtf8Bytes(e);
+            doc.Value = encoded.Docs[i];
+
+            // Nothing changes for a duplicate: stored before, or earlier in this very batch.
             if (insert.ExecuteNonQuery() == 1)
             {
                 textSeq.Value = p.NextSeq;
-                body.Value = SearchText.Body(e);
+                body.Value = encoded.Bodies[i];
                 text.ExecuteNonQuery();
                 p.NextSeq++;
                 results[i] = AppendResult.Stored;
@@ -654,4 +670,29 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store is not ready")]
     private partial void LogNotReady(Exception ex);
+}
+
+/// <summary>The stored forms of a batch's events, computed in parallel.</summary>
+internal sealed class Encoded
+{
+    private Encoded(int n)
+    {
+        Docs = new byte[n][];
+        Bodies = new string[n];
+    }
+
+    public byte[][] Docs { get; }
+
+    public string[] Bodies { get; }
+
+    public static Encoded Of(IReadOnlyList<AuditEvent> events)
+    {
+        var encoded = new Encoded(events.Count);
+        Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            encoded.Docs[i] = AuditJson.SerializeToUtf8Bytes(events[i]);
+            encoded.Bodies[i] = SearchText.Body(events[i]);
+        });
+        return encoded;
+    }
 }
