@@ -243,17 +243,19 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     {
         // A plan change recorded after an event was first stored could route its redelivery to a
         // sibling class of the same month: look there first so it is never stored twice.
-        var siblings = _partitions.Values.Where(s => s != p && s.MonthStart == p.MonthStart).ToList();
         var pending = new List<int>(indexes.Count);
-        foreach (var i in indexes)
+        using (var siblings = new SiblingLookup(_partitions.Values.Where(s => s != p && s.MonthStart == p.MonthStart)))
         {
-            if (siblings.Count > 0 && ExistsInAny(siblings, events[i].OrgId, events[i].Id))
+            foreach (var i in indexes)
             {
-                results[i] = AppendResult.Duplicate;
-            }
-            else
-            {
-                pending.Add(i);
+                if (siblings.Contains(events[i].OrgId, events[i].Id))
+                {
+                    results[i] = AppendResult.Duplicate;
+                }
+                else
+                {
+                    pending.Add(i);
+                }
             }
         }
 
@@ -327,29 +329,6 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
 
         tx.Commit();
-    }
-
-    private bool ExistsInAny(List<Partition> partitions, string orgId, string eventId)
-    {
-        foreach (var s in partitions)
-        {
-            using var conn = TryOpen(s);
-            if (conn is null)
-            {
-                continue;
-            }
-
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT 1 FROM events WHERE org_id = $org AND id = $id";
-            cmd.Parameters.AddWithValue("$org", orgId);
-            cmd.Parameters.AddWithValue("$id", eventId);
-            if (cmd.ExecuteScalar() is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private Partition GetOrCreate(RetentionClass c, DateTimeOffset month)
@@ -541,7 +520,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     }
 
     /// <summary>Opens a partition for reading, or null when it was dropped meanwhile; follows a move to the archive.</summary>
-    private static SqliteConnection? TryOpen(Partition p)
+    internal static SqliteConnection? TryOpen(Partition p)
     {
         for (var attempt = 0; attempt < 4; attempt++)
         {
@@ -694,5 +673,84 @@ internal sealed class Encoded
             encoded.Bodies[i] = SearchText.Body(events[i]);
         });
         return encoded;
+    }
+}
+
+/// <summary>
+/// Looks an event up in the other classes' partitions of the same month. An organisation with no
+/// event at all in a sibling (the usual case: its plan never changed) costs one query per batch.
+/// </summary>
+internal sealed class SiblingLookup(IEnumerable<Partition> siblings) : IDisposable
+{
+    private readonly List<Partition> _siblings = [.. siblings];
+    private readonly Dictionary<Partition, (SqliteConnection Conn, SqliteCommand Any, SqliteCommand Exists)?> _open = [];
+    private readonly Dictionary<(Partition, string), bool> _orgPresent = [];
+
+    public bool Contains(string orgId, string eventId)
+    {
+        foreach (var s in _siblings)
+        {
+            if (Lookup(s) is not { } l)
+            {
+                continue;
+            }
+
+            if (!_orgPresent.TryGetValue((s, orgId), out var present))
+            {
+                l.Any.Parameters["$org"].Value = orgId;
+                present = l.Any.ExecuteScalar() is not null;
+                _orgPresent[(s, orgId)] = present;
+            }
+
+            if (present)
+            {
+                l.Exists.Parameters["$org"].Value = orgId;
+                l.Exists.Parameters["$id"].Value = eventId;
+                if (l.Exists.ExecuteScalar() is not null)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        foreach (var l in _open.Values)
+        {
+            if (l is { } x)
+            {
+                x.Any.Dispose();
+                x.Exists.Dispose();
+                x.Conn.Dispose();
+            }
+        }
+    }
+
+    private (SqliteConnection Conn, SqliteCommand Any, SqliteCommand Exists)? Lookup(Partition s)
+    {
+        if (_open.TryGetValue(s, out var l))
+        {
+            return l;
+        }
+
+        var conn = SqliteAuditStore.TryOpen(s);
+        if (conn is null)
+        {
+            _open[s] = null;
+            return null;
+        }
+
+        var any = conn.CreateCommand();
+        any.CommandText = "SELECT 1 FROM events WHERE org_id = $org LIMIT 1";
+        any.Parameters.Add("$org", SqliteType.Text);
+        var exists = conn.CreateCommand();
+        exists.CommandText = "SELECT 1 FROM events WHERE org_id = $org AND id = $id";
+        exists.Parameters.Add("$org", SqliteType.Text);
+        exists.Parameters.Add("$id", SqliteType.Text);
+        _open[s] = (conn, any, exists);
+        return _open[s];
     }
 }

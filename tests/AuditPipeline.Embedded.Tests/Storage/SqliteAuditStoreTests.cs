@@ -124,6 +124,22 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Organisations_on_different_plans_share_a_month_and_redeliveries_of_either_are_duplicates()
+    {
+        var retention = new RetentionOptions();
+        retention.Orgs["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 7 };
+        using var store = Stores.Open(_dir.Path, retention: retention);
+        var events = new[] { Some.Event(orgId: "org_pro"), Some.Event(orgId: "org_ent"), Some.Event(orgId: "org_pro") };
+
+        var first = await store.AppendAsync(events, Ct);
+        var again = await store.AppendAsync([.. events.Reverse()], Ct);
+
+        Assert.All(first, r => Assert.Equal(AppendOutcome.Stored, r.Outcome));
+        Assert.All(again, r => Assert.Equal(AppendOutcome.Duplicate, r.Outcome));
+        Assert.Equal(2, store.Partitions.Count);
+    }
+
+    [Fact]
     public async Task Retention_deletes_expired_partition_files_and_moves_archived_ones_to_the_archive_directory()
     {
         var retention = new RetentionOptions { ArchiveAfterDays = 90 };
