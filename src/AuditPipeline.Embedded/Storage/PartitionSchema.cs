@@ -29,7 +29,7 @@ internal static class PartitionSchema
             doc         BLOB    NOT NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_events_org_id ON events (org_id, id);
-        CREATE INDEX IF NOT EXISTS ix_events_time ON events (org_id, time_ms, id, category, source, outcome, ai, action, entity_type, actor_id, entity_id);
+        CREATE INDEX IF NOT EXISTS ix_events_time ON events (org_id, time_ms, id, category, source, outcome, ai, action, entity_type, actor_id, entity_id, actor_name, actor_email, entity_name);
         CREATE INDEX IF NOT EXISTS ix_events_action ON events (org_id, action, time_ms, id, category, source, outcome, ai);
         CREATE INDEX IF NOT EXISTS ix_events_actor ON events (org_id, actor_id, time_ms, id, category, source, outcome, ai);
         CREATE INDEX IF NOT EXISTS ix_events_entity_id ON events (org_id, entity_id, time_ms, id, category, source, outcome, ai);
@@ -53,8 +53,11 @@ internal static class PartitionSchema
 
     public const string InsertText = "INSERT INTO events_text (rowid, body) VALUES ($seq, $body)";
 
-    /// <summary>Columns every row stream selects, in this order.</summary>
-    public const string RowColumns = "e.time_ms, e.id, e.doc, e.actor_name, e.actor_email, e.entity_name, e.entity_id";
+    /// <summary>
+    /// Columns every row stream selects, in this order. All are in the time index, so a walk filters
+    /// (and checks free text) on index entries alone; the document is fetched only for rows returned.
+    /// </summary>
+    public const string RowColumns = "e.time_ms, e.id, e.seq, e.actor_name, e.actor_email, e.entity_name, e.entity_id";
 
     public const string CatalogCreate = """
         PRAGMA journal_mode = WAL;

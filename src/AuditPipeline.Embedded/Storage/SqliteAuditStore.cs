@@ -577,6 +577,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private static void ScanMonth(IEnumerable<Partition> partitions, ScanPlan plan, int take, List<AuditEvent> result, CancellationToken ct)
     {
         var connections = new List<SqliteConnection>();
+        var docs = new List<DocReader>();
         var streams = new List<RowStream>();
         try
         {
@@ -585,7 +586,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
                 if (TryOpen(p) is { } conn)
                 {
                     connections.Add(conn);
-                    plan.OpenStreams(conn, streams);
+                    var reader = new DocReader(conn);
+                    docs.Add(reader);
+                    plan.OpenStreams(conn, reader, streams);
                 }
             }
 
@@ -626,6 +629,11 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             foreach (var s in streams)
             {
                 s.Dispose();
+            }
+
+            foreach (var d in docs)
+            {
+                d.Dispose();
             }
 
             foreach (var c in connections)

@@ -203,6 +203,11 @@ public sealed class SqliteAuditStoreTests : IDisposable
         Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
         Assert.Contains(index.Length == 0 ? "ix_events_time" : index, text, StringComparison.Ordinal);
         Assert.Contains("(time_ms,id)<(?,?)", text.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        if (index.Length == 0)
+        {
+            // Every filter and the free-text columns are checked on index entries, without reading rows.
+            Assert.Contains("COVERING INDEX ix_events_time", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -219,7 +224,8 @@ public sealed class SqliteAuditStoreTests : IDisposable
 
         using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);
         var streams = new List<RowStream>();
-        plan.OpenStreams(conn, streams);
+        using var docs = new DocReader(conn);
+        plan.OpenStreams(conn, docs, streams);
         var page = await store.QueryAsync(new AuditQuery { OrgId = "org_42", Terms = ["zanzi"] }, 10, Ct);
 
         using var only = Assert.Single(streams);
