@@ -44,13 +44,18 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         _logger = logger ?? NullLogger<SqliteAuditStore>.Instance;
         Directory.CreateDirectory(_path);
         Directory.CreateDirectory(_archivePath);
-        _catalogConnectionString = new SqliteConnectionStringBuilder
+        var catalog = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(_path, CatalogFileName),
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
-        }.ToString();
+        };
+        _catalogConnectionString = catalog.ToString();
         Load();
+
+        // From now on the catalog is only opened, never created: a vanished data directory is "not ready".
+        catalog.Mode = SqliteOpenMode.ReadWrite;
+        _catalogConnectionString = catalog.ToString();
     }
 
     internal string DataPath => _path;
@@ -360,7 +365,6 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
         }
 
-        p.Ready = true;
     }
 
     private void Load()

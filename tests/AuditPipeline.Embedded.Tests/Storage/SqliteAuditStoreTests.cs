@@ -140,6 +140,20 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_store_is_not_ready_when_its_data_directory_is_gone()
+    {
+        var path = Path.Combine(_dir.Path, "data");
+        using var store = Stores.Open(path);
+        var before = await store.IsReadyAsync(Ct);
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(path, recursive: true);
+
+        Assert.True(before);
+        Assert.False(await store.IsReadyAsync(Ct));
+    }
+
+    [Fact]
     public async Task Retention_deletes_expired_partition_files_and_moves_archived_ones_to_the_archive_directory()
     {
         var retention = new RetentionOptions { ArchiveAfterDays = 90 };
