@@ -225,6 +225,31 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Free_text_candidates_are_fetched_by_row_number_not_by_scanning()
+    {
+        using var store = Stores.Open(_dir.Path);
+        await store.AppendAsync([Some.Event()], Ct);
+        var plan = ScanPlan.For(new AuditQuery { OrgId = "org_42", Terms = ["acme"], Actions = ["deleted"], After = new AuditPosition(Some.BaseTime, "x") });
+
+        using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);
+        using var cmd = plan.Command(conn, "text", null, -1);
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + cmd.CommandText;
+        var details = new List<string>();
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                details.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join(" | ", details);
+        Assert.Contains("VIRTUAL TABLE", text, StringComparison.Ordinal);
+        Assert.Contains("SEARCH e USING INTEGER PRIMARY KEY (rowid=?)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN e", details);
+    }
+
+    [Fact]
     public async Task A_rare_free_text_term_is_answered_from_the_text_index()
     {
         using var store = Stores.Open(_dir.Path);
