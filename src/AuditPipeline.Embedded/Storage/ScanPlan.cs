@@ -89,7 +89,7 @@ internal sealed class ScanPlan
     /// <summary>False when no event of the month starting at <paramref name="monthStart"/> can match.</summary>
     public bool Overlaps(DateTimeOffset monthStart)
     {
-        var monthEnd = monthStart.AddMonths(1);
+        var monthEnd = monthStart.Year == 9999 && monthStart.Month == 12 ? DateTimeOffset.MaxValue : monthStart.AddMonths(1);
         return !(_from is { } f && monthEnd <= f) && !(_to is { } t && monthStart >= t) && !(_after is { } a && monthStart > a.Time);
     }
 

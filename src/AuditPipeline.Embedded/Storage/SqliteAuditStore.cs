@@ -145,12 +145,15 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             foreach (var p in _partitions.Values.OrderBy(p => p.MonthStart).ThenBy(p => p.Name, StringComparer.Ordinal))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (p.Class.IsMonthExpired(p.MonthStart, now))
+
+                // Months at the very end of the calendar (an event dated 9999) never expire nor archive.
+                if (now - p.MonthStart > TimeSpan.FromDays(31) && p.Class.IsMonthExpired(p.MonthStart, now))
                 {
                     Drop(p);
                     dropped.Add(p.Name);
                 }
-                else if (p.Class.Archives && !p.Location.Archived && p.MonthStart.AddMonths(1).AddDays(_archiveAfterDays) <= now)
+                else if (p.Class.Archives && !p.Location.Archived && now - p.MonthStart > TimeSpan.FromDays(31) &&
+                         p.MonthStart.AddMonths(1).AddDays(_archiveAfterDays) <= now)
                 {
                     if (TryArchive(p))
                     {

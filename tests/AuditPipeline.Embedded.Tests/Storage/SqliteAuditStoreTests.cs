@@ -154,6 +154,21 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Events_at_the_ends_of_the_calendar_are_stored_queried_and_left_alone_by_retention()
+    {
+        using var store = Stores.Open(_dir.Path);
+        var first = Some.Event(orgId: "org_edge", time: new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var last = Some.Event(orgId: "org_edge", time: new DateTimeOffset(9999, 12, 31, 23, 59, 58, TimeSpan.Zero));
+        await store.AppendAsync([first, last], Ct);
+
+        var report = await store.ApplyRetentionAsync(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero), Ct);
+        var page = await store.QueryAsync(new AuditQuery { OrgId = "org_edge", From = new DateTimeOffset(9999, 12, 1, 0, 0, 0, TimeSpan.Zero) }, 10, Ct);
+
+        Assert.Equal(["events-p2y-0001-01"], report.Dropped);
+        Assert.Equal([last.Id], page.Items.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Retention_deletes_expired_partition_files_and_moves_archived_ones_to_the_archive_directory()
     {
         var retention = new RetentionOptions { ArchiveAfterDays = 90 };
