@@ -20,6 +20,7 @@ namespace AuditPipeline.Embedded.Storage;
 internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 {
     internal const string CatalogFileName = "catalog.db";
+    internal const string LockFileName = "store.lock";
     private const int StreamChunk = 1000;
 
     private readonly string _path;
@@ -30,6 +31,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
     private readonly string _catalogConnectionString;
+    private readonly FileStream _lock;
 
     public SqliteAuditStore(
         IOptions<EmbeddedStoreOptions> options,
@@ -44,6 +46,19 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         _logger = logger ?? NullLogger<SqliteAuditStore>.Instance;
         Directory.CreateDirectory(_path);
         Directory.CreateDirectory(_archivePath);
+
+        // One process per data directory: sequence numbers, the partition list and archive moves are
+        // kept in this process. The ingest and api roles share a store by running in one process.
+        try
+        {
+            _lock = new FileStream(Path.Combine(_path, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"{EmbeddedStoreOptions.SectionName}:Path '{_path}' is in use by another process; an embedded store serves one worker process at a time ({ex.Message}).", ex);
+        }
+
         var catalog = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(_path, CatalogFileName),
@@ -192,6 +207,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     {
         SqliteConnection.ClearAllPools();
         _writeGate.Dispose();
+        _lock.Dispose();
     }
 
     private async Task<IReadOnlyList<AppendResult>> AppendCoreAsync(IReadOnlyList<AuditEvent> events, CancellationToken ct)
@@ -394,9 +410,12 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             var p = new Partition(c, year, month, file, archived);
             if (_partitions.TryGetValue(p.Name, out var other))
             {
-                // Both copies exist only when a move to the archive was interrupted; the live one is complete.
+                // Both copies exist only when a move to the archive was interrupted; the live one is
+                // complete. The other is set aside (never deleted), under a name that is not read again.
                 var (keep, discard) = other.Location.Archived ? (p, other) : (other, p);
-                DeleteFiles(discard.Location.FilePath);
+                var aside = discard.Location.FilePath + ".interrupted-" + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                File.Move(discard.Location.FilePath, aside);
+                LogSetAside(discard.Location.FilePath, aside);
                 _partitions[keep.Name] = keep;
                 continue;
             }
@@ -664,6 +683,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Archiving partition {Partition} waits for the next run: a reader holds its log")]
     private partial void LogArchiveDeferred(string partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition file {File} also exists in the other directory (an interrupted archive move); set aside as {Aside}")]
+    private partial void LogSetAside(string file, string aside);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store is not ready")]
     private partial void LogNotReady(Exception ex);

@@ -89,6 +89,19 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_second_store_on_the_same_directory_is_refused_while_the_first_is_open()
+    {
+        using (var store = Stores.Open(_dir.Path))
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => Stores.Open(_dir.Path));
+            Assert.Contains("Store:Embedded:Path", ex.Message, StringComparison.Ordinal);
+        }
+
+        using var after = Stores.Open(_dir.Path);
+        Assert.NotNull(after);
+    }
+
+    [Fact]
     public async Task Events_are_partitioned_by_the_retention_class_in_force_and_their_month()
     {
         var retention = new RetentionOptions();
@@ -173,7 +186,7 @@ public sealed class SqliteAuditStoreTests : IDisposable
     {
         var retention = new RetentionOptions { ArchiveAfterDays = 90 };
         retention.Orgs["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 1 };
-        using var store = Stores.Open(_dir.Path, retention: retention);
+        var store = Stores.Open(_dir.Path, retention: retention);
         await store.AppendAsync(
             [
                 Some.Event(orgId: "org_pro", time: new DateTimeOffset(2024, 1, 10, 0, 0, 0, TimeSpan.Zero)),
@@ -182,13 +195,13 @@ public sealed class SqliteAuditStoreTests : IDisposable
             Ct);
 
         var report = await store.ApplyRetentionAsync(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero), Ct);
+        store.Dispose();
 
         Assert.Equal(["events-p2y-2024-01"], report.Dropped);
         Assert.Equal(["events-e1y-2026-02"], report.Archived);
         Assert.False(File.Exists(Path.Combine(_dir.Path, "events-p2y-2024-01.db")));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "events-e1y-2026-02.db")));
         Assert.True(File.Exists(Path.Combine(_dir.Path, "archive", "events-e1y-2026-02.db")));
-        SqliteConnection.ClearAllPools();
         using var reopened = Stores.Open(_dir.Path, retention: retention);
         Assert.Single((await reopened.QueryAsync(new AuditQuery { OrgId = "org_ent" }, 10, Ct)).Items);
         Assert.Empty((await reopened.QueryAsync(new AuditQuery { OrgId = "org_pro" }, 10, Ct)).Items);
