@@ -9,6 +9,7 @@ namespace AuditPipeline.Embedded.Storage;
 internal static class PartitionSchema
 {
     public const string Create = """
+        PRAGMA page_size = 16384;
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS events (
             seq         INTEGER PRIMARY KEY,
