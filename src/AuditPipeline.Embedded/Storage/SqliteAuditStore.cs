@@ -212,8 +212,8 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     private async Task<IReadOnlyList<AppendResult>> AppendCoreAsync(IReadOnlyList<AuditEvent> events, CancellationToken ct)
     {
-        // The CPU-heavy part (JSON documents, search words) runs on every core before the single writer.
-        var encoded = Encoded.Of(events);
+        // The CPU-heavy part (JSON documents, search words) starts now and runs beside the writer.
+        var encoded = Encoded.Start(events);
         await _writeGate.WaitAsync(ct);
         try
         {
@@ -335,13 +335,13 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             aname.Value = (object?)e.Actor.Name ?? DBNull.Value;
             aemail.Value = (object?)e.Actor.Email ?? DBNull.Value;
             ename.Value = (object?)e.Entity.Name ?? DBNull.Value;
-            doc.Value = encoded.Docs[i];
+            doc.Value = encoded.Doc(i);
 
             // Nothing changes for a duplicate: stored before, or earlier in this very batch.
             if (insert.ExecuteNonQuery() == 1)
             {
                 textSeq.Value = p.NextSeq;
-                body.Value = encoded.Bodies[i];
+                body.Value = encoded.Body(i);
                 text.ExecuteNonQuery();
                 p.NextSeq++;
                 results[i] = AppendResult.Stored;
@@ -691,28 +691,98 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private partial void LogNotReady(Exception ex);
 }
 
-/// <summary>The stored forms of a batch's events, computed in parallel.</summary>
+/// <summary>
+/// The stored forms of a batch's events (JSON document, search words), encoded in input order on
+/// another thread while the writer inserts the ones already encoded: the CPU work of encoding
+/// overlaps the single SQLite writer instead of preceding it.
+/// </summary>
 internal sealed class Encoded
 {
-    private Encoded(int n)
+    private const int Chunk = 32;
+    private readonly object _gate = new();
+    private readonly IReadOnlyList<AuditEvent> _events;
+    private int _ready;
+    private Exception? _error;
+
+    private Encoded(IReadOnlyList<AuditEvent> events)
     {
-        Docs = new byte[n][];
-        Bodies = new string[n];
+        _events = events;
+        Docs = new byte[events.Count][];
+        Bodies = new string[events.Count];
     }
 
-    public byte[][] Docs { get; }
+    private byte[][] Docs { get; }
 
-    public string[] Bodies { get; }
+    private string[] Bodies { get; }
 
-    public static Encoded Of(IReadOnlyList<AuditEvent> events)
+    public static Encoded Start(IReadOnlyList<AuditEvent> events)
     {
-        var encoded = new Encoded(events.Count);
-        Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-        {
-            encoded.Docs[i] = AuditJson.SerializeToUtf8Bytes(events[i]);
-            encoded.Bodies[i] = SearchText.Body(events[i]);
-        });
+        var encoded = new Encoded(events);
+        ThreadPool.UnsafeQueueUserWorkItem(static e => e.Run(), encoded, preferLocal: false);
         return encoded;
+    }
+
+    public byte[] Doc(int i)
+    {
+        WaitFor(i);
+        return Docs[i];
+    }
+
+    public string Body(int i)
+    {
+        WaitFor(i);
+        return Bodies[i];
+    }
+
+    private void Run()
+    {
+        try
+        {
+            for (var start = 0; start < _events.Count; start += Chunk)
+            {
+                var end = Math.Min(start + Chunk, _events.Count);
+                for (var i = start; i < end; i++)
+                {
+                    Docs[i] = AuditJson.SerializeToUtf8Bytes(_events[i]);
+                    Bodies[i] = SearchText.Body(_events[i]);
+                }
+
+                lock (_gate)
+                {
+                    _ready = end;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _error = ex;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private void WaitFor(int i)
+    {
+        if (Volatile.Read(ref _ready) > i)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            while (_ready <= i)
+            {
+                if (_error is not null)
+                {
+                    throw new InvalidOperationException("Encoding an event for the store failed.", _error);
+                }
+
+                Monitor.Wait(_gate);
+            }
+        }
     }
 }
 
