@@ -536,7 +536,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             using var cmd = conn.CreateCommand();
             // Checkpoints every 8,192 pages (32 MiB) rather than 1,000: hot index pages are copied back
             // to the database file far less often; the log is cut back to 64 MiB afterwards.
-            cmd.CommandText = "PRAGMA synchronous = FULL; PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456; " +
+            cmd.CommandText = "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; " +
                 "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;";
             cmd.ExecuteNonQuery();
             return conn;
