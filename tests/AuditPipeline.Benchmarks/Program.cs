@@ -1,12 +1,19 @@
 using AuditPipeline.Benchmarks;
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- --filter '*'
-// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed]
-if (args is ["api-load", ..])
+// BenchmarkDotNet classes:  dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- --filter '*'
+// Documented measurements (docs/PERFORMANCE.md):
+//   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
+//   embedded-measure [events] [directory]
+return args switch
 {
-    return await ApiLoad.RunAsync(args[1..]);
-}
+    ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
+    ["embedded-measure", .. var rest] => await EmbeddedStoreMeasurement.RunAsync(rest),
+    _ => Run(args),
+};
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-return 0;
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    return 0;
+}

@@ -45,7 +45,7 @@ public sealed class EmbeddedServiceCollectionExtensionsTests : IDisposable
     public void The_inbox_source_is_only_registered_when_its_path_is_set()
     {
         using var without = Build(new() { ["Store:Embedded:Path"] = _dir.Path });
-        using var with = Build(new() { ["Store:Embedded:Path"] = _dir.Path, ["Inbox:Path"] = Path.Combine(_dir.Path, "inbox") });
+        using var with = Build(new() { ["Store:Embedded:Path"] = Path.Combine(_dir.Path, "other"), ["Inbox:Path"] = Path.Combine(_dir.Path, "inbox") });
 
         Assert.DoesNotContain(without.Services.GetServices<IHostedService>(), s => s is InboxSource);
         Assert.Contains(with.Services.GetServices<IHostedService>(), s => s is InboxSource);

@@ -215,15 +215,14 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
     /// <summary>Reads every complete line not read yet from every input file, in file name order.</summary>
     internal async Task PollOnceAsync(CancellationToken ct)
     {
-        var names = Directory.EnumerateFiles(_directory, "*.jsonl")
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(n => n.EndsWith(".jsonl", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
+        var files = new DirectoryInfo(_directory).EnumerateFiles("*.jsonl")
+            .Where(f => f.Name.EndsWith(".jsonl", StringComparison.Ordinal))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
             .ToList();
-        foreach (var name in names)
+        foreach (var file in files)
         {
             ct.ThrowIfCancellationRequested();
+            var name = file.Name;
             if (!TryKind(name, out var kind))
             {
                 if (_ignored.Add(name))
@@ -241,6 +240,12 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
                 {
                     state = new FileState(0, 0);
                     _files[name] = state;
+                }
+
+                // Unchanged since the last read (the usual case for old files): not even opened.
+                if (file.Length == state.ReadOffset)
+                {
+                    continue;
                 }
             }
 

@@ -36,9 +36,6 @@ internal sealed class Partition
     /// <summary>The next row sequence number; only read and written under the store's write gate.</summary>
     public long NextSeq { get; set; } = 1;
 
-    /// <summary>Set once the schema is known to exist in the file.</summary>
-    public bool Ready { get; set; }
-
     public void MoveTo(string filePath, bool archived) => _location = new PartitionLocation(filePath, archived);
 
     public static string FileNameFor(RetentionClass c, DateTimeOffset monthStart) =>

@@ -12,8 +12,8 @@ namespace AuditPipeline.Embedded.Storage;
 /// <list type="bullet">
 /// <item>free text with few candidates: the FTS5 index gives the candidates, sorted (at most
 /// <see cref="TextCandidateLimit"/> rows);</item>
-/// <item>a filter on entity id, user, action, entity type or category: one ordered range of that
-/// filter's index per value, merged (the other filters are checked on the index entries);</item>
+/// <item>a filter on entity id, user or action: one ordered range of that filter's index per value,
+/// merged (the other filters are checked on the index entries);</item>
 /// <item>otherwise: the time index walked newest first, every filter checked on its entries.</item>
 /// </list>
 /// Free-text terms are always checked exactly with <see cref="TextMatch"/> afterwards.
@@ -28,8 +28,6 @@ internal sealed class ScanPlan
         ("ix_events_entity_id", "entity_id"),
         ("ix_events_actor", "actor_id"),
         ("ix_events_action", "action"),
-        ("ix_events_entity_type", "entity_type"),
-        ("ix_events_category", "category"),
     ];
 
     private readonly string _orgId;
@@ -91,16 +89,16 @@ internal sealed class ScanPlan
     /// <summary>False when no event of the month starting at <paramref name="monthStart"/> can match.</summary>
     public bool Overlaps(DateTimeOffset monthStart)
     {
-        var monthEnd = monthStart.AddMonths(1);
+        var monthEnd = monthStart.Year == 9999 && monthStart.Month == 12 ? DateTimeOffset.MaxValue : monthStart.AddMonths(1);
         return !(_from is { } f && monthEnd <= f) && !(_to is { } t && monthStart >= t) && !(_after is { } a && monthStart > a.Time);
     }
 
     /// <summary>Adds the ordered row streams of one partition to <paramref name="streams"/>.</summary>
-    public void OpenStreams(SqliteConnection conn, List<RowStream> streams)
+    public void OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams)
     {
         if (_matchExpression is not null && FewTextCandidates(conn))
         {
-            streams.Add(RowStream.Open(Command(conn, "text", null, -1)));
+            streams.Add(RowStream.Open(docs, Command(conn, "text", null, -1)));
             return;
         }
 
@@ -108,13 +106,13 @@ internal sealed class ScanPlan
         {
             foreach (var value in _filters[_seek].Values)
             {
-                streams.Add(RowStream.Open(Command(conn, _seekIndex!, value, _seek)));
+                streams.Add(RowStream.Open(docs, Command(conn, _seekIndex!, value, _seek)));
             }
 
             return;
         }
 
-        streams.Add(RowStream.Open(Command(conn, "ix_events_time", null, -1)));
+        streams.Add(RowStream.Open(docs, Command(conn, "ix_events_time", null, -1)));
     }
 
     /// <summary>The statement of one stream, for tests that look at query plans.</summary>
@@ -229,9 +227,11 @@ internal sealed class RowStream : IDisposable
 {
     private readonly SqliteCommand _command;
     private readonly SqliteDataReader _reader;
+    private readonly DocReader _docs;
 
-    private RowStream(SqliteCommand command, SqliteDataReader reader)
+    private RowStream(DocReader docs, SqliteCommand command, SqliteDataReader reader)
     {
+        _docs = docs;
         _command = command;
         _reader = reader;
         Advance();
@@ -243,11 +243,11 @@ internal sealed class RowStream : IDisposable
 
     public string Id { get; private set; } = "";
 
-    public static RowStream Open(SqliteCommand command)
+    public static RowStream Open(DocReader docs, SqliteCommand command)
     {
         try
         {
-            return new RowStream(command, command.ExecuteReader());
+            return new RowStream(docs, command, command.ExecuteReader());
         }
         catch
         {
@@ -285,7 +285,7 @@ internal sealed class RowStream : IDisposable
         return true;
     }
 
-    public AuditEvent ReadEvent() => AuditJson.Deserialize(_reader.GetFieldValue<byte[]>(2));
+    public AuditEvent ReadEvent() => _docs.Read(_reader.GetInt64(2));
 
     public void Dispose()
     {
@@ -294,4 +294,32 @@ internal sealed class RowStream : IDisposable
     }
 
     private string? Text(int ordinal) => _reader.IsDBNull(ordinal) ? null : _reader.GetString(ordinal);
+}
+
+/// <summary>Fetches stored documents by row number on one connection (a prepared point lookup).</summary>
+internal sealed class DocReader : IDisposable
+{
+    private readonly SqliteCommand _command;
+    private readonly SqliteParameter _seq;
+
+    public DocReader(SqliteConnection conn)
+    {
+        _command = conn.CreateCommand();
+        _command.CommandText = "SELECT doc FROM events WHERE seq = $seq";
+        _seq = _command.Parameters.Add("$seq", SqliteType.Integer);
+    }
+
+    public AuditEvent Read(long seq)
+    {
+        _seq.Value = seq;
+        using var reader = _command.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new InvalidOperationException($"Row {seq} vanished from an append-only partition.");
+        }
+
+        return AuditJson.Deserialize(reader.GetFieldValue<byte[]>(0));
+    }
+
+    public void Dispose() => _command.Dispose();
 }

@@ -23,31 +23,32 @@ internal static class SearchText
     }
 
     /// <summary>
-    /// An FTS5 expression every event matching all <paramref name="terms"/> satisfies: each word of each
-    /// term as a prefix (a term matching from a word start contains its words as prefixes of words of
-    /// the text). Null when some term has no word (then the index cannot narrow).
+    /// An FTS5 expression every event matching all <paramref name="terms"/> satisfies: for each term,
+    /// its longest word as a prefix (a term matching from a word start contains each of its words as
+    /// the prefix of a word of the text). One word per term keeps the index lookup cheap (a common
+    /// word like <c>evt</c> would make it merge huge lists); the longest is usually the rarest. Null
+    /// when some term has no word (then the index cannot narrow).
     /// </summary>
     public static string? MatchExpression(IReadOnlyList<string> terms)
     {
         var sb = new StringBuilder();
         foreach (var term in terms)
         {
-            var any = false;
+            var longest = "";
             foreach (var word in TextMatch.Words(term))
             {
-                if (sb.Length > 0)
+                if (word.Length > longest.Length)
                 {
-                    sb.Append(" AND ");
+                    longest = word;
                 }
-
-                sb.Append('"').Append(word.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"*");
-                any = true;
             }
 
-            if (!any)
+            if (longest.Length == 0)
             {
                 return null;
             }
+
+            sb.Append(sb.Length > 0 ? " AND " : "").Append('"').Append(longest.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"*");
         }
 
         return sb.Length == 0 ? null : sb.ToString();

@@ -20,6 +20,7 @@ namespace AuditPipeline.Embedded.Storage;
 internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 {
     internal const string CatalogFileName = "catalog.db";
+    internal const string LockFileName = "store.lock";
     private const int StreamChunk = 1000;
 
     private readonly string _path;
@@ -30,6 +31,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
     private readonly string _catalogConnectionString;
+    private readonly FileStream _lock;
 
     public SqliteAuditStore(
         IOptions<EmbeddedStoreOptions> options,
@@ -44,13 +46,31 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         _logger = logger ?? NullLogger<SqliteAuditStore>.Instance;
         Directory.CreateDirectory(_path);
         Directory.CreateDirectory(_archivePath);
-        _catalogConnectionString = new SqliteConnectionStringBuilder
+
+        // One process per data directory: sequence numbers, the partition list and archive moves are
+        // kept in this process. The ingest and api roles share a store by running in one process.
+        try
+        {
+            _lock = new FileStream(Path.Combine(_path, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"{EmbeddedStoreOptions.SectionName}:Path '{_path}' is in use by another process; an embedded store serves one worker process at a time ({ex.Message}).", ex);
+        }
+
+        var catalog = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(_path, CatalogFileName),
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
-        }.ToString();
+        };
+        _catalogConnectionString = catalog.ToString();
         Load();
+
+        // From now on the catalog is only opened, never created: a vanished data directory is "not ready".
+        catalog.Mode = SqliteOpenMode.ReadWrite;
+        _catalogConnectionString = catalog.ToString();
     }
 
     internal string DataPath => _path;
@@ -140,12 +160,15 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             foreach (var p in _partitions.Values.OrderBy(p => p.MonthStart).ThenBy(p => p.Name, StringComparer.Ordinal))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (p.Class.IsMonthExpired(p.MonthStart, now))
+
+                // Months at the very end of the calendar (an event dated 9999) never expire nor archive.
+                if (now - p.MonthStart > TimeSpan.FromDays(31) && p.Class.IsMonthExpired(p.MonthStart, now))
                 {
                     Drop(p);
                     dropped.Add(p.Name);
                 }
-                else if (p.Class.Archives && !p.Location.Archived && p.MonthStart.AddMonths(1).AddDays(_archiveAfterDays) <= now)
+                else if (p.Class.Archives && !p.Location.Archived && now - p.MonthStart > TimeSpan.FromDays(31) &&
+                         p.MonthStart.AddMonths(1).AddDays(_archiveAfterDays) <= now)
                 {
                     if (TryArchive(p))
                     {
@@ -184,10 +207,13 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     {
         SqliteConnection.ClearAllPools();
         _writeGate.Dispose();
+        _lock.Dispose();
     }
 
     private async Task<IReadOnlyList<AppendResult>> AppendCoreAsync(IReadOnlyList<AuditEvent> events, CancellationToken ct)
     {
+        // The CPU-heavy part (JSON documents, search words) starts now and runs beside the writer.
+        var encoded = Encoded.Start(events);
         await _writeGate.WaitAsync(ct);
         try
         {
@@ -218,7 +244,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             foreach (var (_, g) in groups)
             {
                 ct.ThrowIfCancellationRequested();
-                AppendToPartition(GetOrCreate(g.Class, g.Month), events, g.Indexes, results);
+                AppendToPartition(GetOrCreate(g.Class, g.Month), events, g.Indexes, results, encoded);
             }
 
             return results;
@@ -237,11 +263,31 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
-    private void AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results)
+    private void AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results, Encoded encoded)
     {
         // A plan change recorded after an event was first stored could route its redelivery to a
         // sibling class of the same month: look there first so it is never stored twice.
-        var siblings = _partitions.Values.Where(s => s != p && s.MonthStart == p.MonthStart).ToList();
+        var pending = new List<int>(indexes.Count);
+        using (var siblings = new SiblingLookup(_partitions.Values.Where(s => s != p && s.MonthStart == p.MonthStart)))
+        {
+            foreach (var i in indexes)
+            {
+                if (siblings.Contains(events[i].OrgId, events[i].Id))
+                {
+                    results[i] = AppendResult.Duplicate;
+                }
+                else
+                {
+                    pending.Add(i);
+                }
+            }
+        }
+
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
         using var conn = Open(p.Location.ConnectionString);
         using var tx = conn.BeginTransaction();
         using var insert = conn.CreateCommand();
@@ -271,15 +317,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         var body = text.Parameters.Add("$body", SqliteType.Text);
         text.Prepare();
 
-        foreach (var i in indexes)
+        foreach (var i in pending)
         {
             var e = events[i];
-            if (siblings.Count > 0 && ExistsInAny(siblings, e.OrgId, e.Id))
-            {
-                results[i] = AppendResult.Duplicate;
-                continue;
-            }
-
             seq.Value = p.NextSeq;
             org.Value = e.OrgId;
             id.Value = e.Id;
@@ -295,11 +335,13 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             aname.Value = (object?)e.Actor.Name ?? DBNull.Value;
             aemail.Value = (object?)e.Actor.Email ?? DBNull.Value;
             ename.Value = (object?)e.Entity.Name ?? DBNull.Value;
-            doc.Value = AuditJson.SerializeToUtf8Bytes(e);
+            doc.Value = encoded.Doc(i);
+
+            // Nothing changes for a duplicate: stored before, or earlier in this very batch.
             if (insert.ExecuteNonQuery() == 1)
             {
                 textSeq.Value = p.NextSeq;
-                body.Value = SearchText.Body(e);
+                body.Value = encoded.Body(i);
                 text.ExecuteNonQuery();
                 p.NextSeq++;
                 results[i] = AppendResult.Stored;
@@ -311,29 +353,6 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
 
         tx.Commit();
-    }
-
-    private bool ExistsInAny(List<Partition> partitions, string orgId, string eventId)
-    {
-        foreach (var s in partitions)
-        {
-            using var conn = TryOpen(s);
-            if (conn is null)
-            {
-                continue;
-            }
-
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT 1 FROM events WHERE org_id = $org AND id = $id";
-            cmd.Parameters.AddWithValue("$org", orgId);
-            cmd.Parameters.AddWithValue("$id", eventId);
-            if (cmd.ExecuteScalar() is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private Partition GetOrCreate(RetentionClass c, DateTimeOffset month)
@@ -365,7 +384,6 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
         }
 
-        p.Ready = true;
     }
 
     private void Load()
@@ -392,9 +410,12 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             var p = new Partition(c, year, month, file, archived);
             if (_partitions.TryGetValue(p.Name, out var other))
             {
-                // Both copies exist only when a move to the archive was interrupted; the live one is complete.
+                // Both copies exist only when a move to the archive was interrupted; the live one is
+                // complete. The other is set aside (never deleted), under a name that is not read again.
                 var (keep, discard) = other.Location.Archived ? (p, other) : (other, p);
-                DeleteFiles(discard.Location.FilePath);
+                var aside = discard.Location.FilePath + ".interrupted-" + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                File.Move(discard.Location.FilePath, aside);
+                LogSetAside(discard.Location.FilePath, aside);
                 _partitions[keep.Name] = keep;
                 continue;
             }
@@ -513,7 +534,10 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         {
             conn.Open();
             using var cmd = conn.CreateCommand();
-            cmd.CommandText = "PRAGMA synchronous = FULL; PRAGMA cache_size = -16000; PRAGMA mmap_size = 268435456;";
+            // Checkpoints every 8,192 pages (32 MiB) rather than 1,000: hot index pages are copied back
+            // to the database file far less often; the log is cut back to 64 MiB afterwards.
+            cmd.CommandText = "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; " +
+                "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;";
             cmd.ExecuteNonQuery();
             return conn;
         }
@@ -525,7 +549,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     }
 
     /// <summary>Opens a partition for reading, or null when it was dropped meanwhile; follows a move to the archive.</summary>
-    private static SqliteConnection? TryOpen(Partition p)
+    internal static SqliteConnection? TryOpen(Partition p)
     {
         for (var attempt = 0; attempt < 4; attempt++)
         {
@@ -582,6 +606,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private static void ScanMonth(IEnumerable<Partition> partitions, ScanPlan plan, int take, List<AuditEvent> result, CancellationToken ct)
     {
         var connections = new List<SqliteConnection>();
+        var docs = new List<DocReader>();
         var streams = new List<RowStream>();
         try
         {
@@ -590,7 +615,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
                 if (TryOpen(p) is { } conn)
                 {
                     connections.Add(conn);
-                    plan.OpenStreams(conn, streams);
+                    var reader = new DocReader(conn);
+                    docs.Add(reader);
+                    plan.OpenStreams(conn, reader, streams);
                 }
             }
 
@@ -633,6 +660,11 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
                 s.Dispose();
             }
 
+            foreach (var d in docs)
+            {
+                d.Dispose();
+            }
+
             foreach (var c in connections)
             {
                 c.Dispose();
@@ -652,6 +684,183 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Archiving partition {Partition} waits for the next run: a reader holds its log")]
     private partial void LogArchiveDeferred(string partition);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition file {File} also exists in the other directory (an interrupted archive move); set aside as {Aside}")]
+    private partial void LogSetAside(string file, string aside);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store is not ready")]
     private partial void LogNotReady(Exception ex);
+}
+
+/// <summary>
+/// The stored forms of a batch's events (JSON document, search words), encoded in input order on
+/// another thread while the writer inserts the ones already encoded: the CPU work of encoding
+/// overlaps the single SQLite writer instead of preceding it.
+/// </summary>
+internal sealed class Encoded
+{
+    private const int Chunk = 32;
+    private readonly object _gate = new();
+    private readonly IReadOnlyList<AuditEvent> _events;
+    private int _ready;
+    private Exception? _error;
+
+    private Encoded(IReadOnlyList<AuditEvent> events)
+    {
+        _events = events;
+        Docs = new byte[events.Count][];
+        Bodies = new string[events.Count];
+    }
+
+    private byte[][] Docs { get; }
+
+    private string[] Bodies { get; }
+
+    public static Encoded Start(IReadOnlyList<AuditEvent> events)
+    {
+        var encoded = new Encoded(events);
+        ThreadPool.UnsafeQueueUserWorkItem(static e => e.Run(), encoded, preferLocal: false);
+        return encoded;
+    }
+
+    public byte[] Doc(int i)
+    {
+        WaitFor(i);
+        return Docs[i];
+    }
+
+    public string Body(int i)
+    {
+        WaitFor(i);
+        return Bodies[i];
+    }
+
+    private void Run()
+    {
+        try
+        {
+            for (var start = 0; start < _events.Count; start += Chunk)
+            {
+                var end = Math.Min(start + Chunk, _events.Count);
+                for (var i = start; i < end; i++)
+                {
+                    Docs[i] = AuditJson.SerializeToUtf8Bytes(_events[i]);
+                    Bodies[i] = SearchText.Body(_events[i]);
+                }
+
+                lock (_gate)
+                {
+                    _ready = end;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _error = ex;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private void WaitFor(int i)
+    {
+        if (Volatile.Read(ref _ready) > i)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            while (_ready <= i)
+            {
+                if (_error is not null)
+                {
+                    throw new InvalidOperationException("Encoding an event for the store failed.", _error);
+                }
+
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Looks an event up in the other classes' partitions of the same month. An organisation with no
+/// event at all in a sibling (the usual case: its plan never changed) costs one query per batch.
+/// </summary>
+internal sealed class SiblingLookup(IEnumerable<Partition> siblings) : IDisposable
+{
+    private readonly List<Partition> _siblings = [.. siblings];
+    private readonly Dictionary<Partition, (SqliteConnection Conn, SqliteCommand Any, SqliteCommand Exists)?> _open = [];
+    private readonly Dictionary<(Partition, string), bool> _orgPresent = [];
+
+    public bool Contains(string orgId, string eventId)
+    {
+        foreach (var s in _siblings)
+        {
+            if (Lookup(s) is not { } l)
+            {
+                continue;
+            }
+
+            if (!_orgPresent.TryGetValue((s, orgId), out var present))
+            {
+                l.Any.Parameters["$org"].Value = orgId;
+                present = l.Any.ExecuteScalar() is not null;
+                _orgPresent[(s, orgId)] = present;
+            }
+
+            if (present)
+            {
+                l.Exists.Parameters["$org"].Value = orgId;
+                l.Exists.Parameters["$id"].Value = eventId;
+                if (l.Exists.ExecuteScalar() is not null)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        foreach (var l in _open.Values)
+        {
+            if (l is { } x)
+            {
+                x.Any.Dispose();
+                x.Exists.Dispose();
+                x.Conn.Dispose();
+            }
+        }
+    }
+
+    private (SqliteConnection Conn, SqliteCommand Any, SqliteCommand Exists)? Lookup(Partition s)
+    {
+        if (_open.TryGetValue(s, out var l))
+        {
+            return l;
+        }
+
+        var conn = SqliteAuditStore.TryOpen(s);
+        if (conn is null)
+        {
+            _open[s] = null;
+            return null;
+        }
+
+        var any = conn.CreateCommand();
+        any.CommandText = "SELECT 1 FROM events WHERE org_id = $org LIMIT 1";
+        any.Parameters.Add("$org", SqliteType.Text);
+        var exists = conn.CreateCommand();
+        exists.CommandText = "SELECT 1 FROM events WHERE org_id = $org AND id = $id";
+        exists.Parameters.Add("$org", SqliteType.Text);
+        exists.Parameters.Add("$id", SqliteType.Text);
+        _open[s] = (conn, any, exists);
+        return _open[s];
+    }
 }

@@ -8,23 +8,22 @@ namespace AuditPipeline.Embedded.Tests.Storage;
 /// <summary>The embedded store passes the shared store contract.</summary>
 public sealed class SqliteAuditStoreContractTests : AuditStoreContractTests
 {
-    private readonly List<TempDirectory> _directories = [];
+    private readonly Dictionary<IAuditStore, TempDirectory> _directories = new(ReferenceEqualityComparer.Instance);
 
     protected override Task<IAuditStore> CreateStoreAsync(RetentionPlanRegistry registry, RetentionOptions retention)
     {
         var dir = new TempDirectory();
-        _directories.Add(dir);
-        return Task.FromResult<IAuditStore>(Stores.Open(dir.Path, registry, retention));
+        IAuditStore store = Stores.Open(dir.Path, registry, retention);
+        _directories[store] = dir;
+        return Task.FromResult(store);
     }
 
     protected override async ValueTask DisposeStoreAsync(IAuditStore store)
     {
         await base.DisposeStoreAsync(store);
-        foreach (var d in _directories)
+        if (_directories.Remove(store, out var dir))
         {
-            d.Dispose();
+            dir.Dispose();
         }
-
-        _directories.Clear();
     }
 }

@@ -335,7 +335,13 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
 
     private async Task<(IAuditStore Store, List<AuditEvent> All)> DataSetStoreAsync()
     {
-        var store = await NewStoreAsync();
+        // Mixed plans: org_7 is enterprise throughout, org_acme upgrades mid-month, so one month's
+        // events of an organisation sit in two retention classes and must still come back as one list.
+        var retention = new RetentionOptions();
+        retention.Orgs["org_7"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 3 };
+        var registry = new RetentionPlanRegistry(Options.Create(retention));
+        registry.Record("org_acme", RetentionClass.Enterprise(5), new DateTimeOffset(2025, 9, 15, 12, 0, 0, TimeSpan.Zero));
+        var store = await NewStoreAsync(registry, retention);
         var all = ContractData.Generate(3000);
 
         // Shuffled batches: the order of arrival must not matter.
