@@ -46,12 +46,10 @@ public static class KafkaServiceCollectionExtensions
             return services;
         }
 
-        services.TryAddSingleton(sp => new KafkaClients(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
+        services.TryAddSingleton<KafkaClients>();
         services.TryAddSingleton<KafkaProducer>();
-        services.TryAddSingleton(sp => new KafkaDeadLetterWriter(
-            sp.GetRequiredService<KafkaProducer>(),
-            sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
-            sp.GetRequiredService<ILogger<KafkaDeadLetterWriter>>()));
+        services.TryAddSingleton<KafkaDeadLetterWriter>();
         services.TryAddSingleton<KafkaPlansFollower>();
         services.TryAddSingleton(sp => new KafkaAuditSource(
             sp.GetRequiredService<KafkaClients>(),
