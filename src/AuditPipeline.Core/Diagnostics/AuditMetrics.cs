@@ -28,7 +28,11 @@ public sealed class AuditMetrics : IDisposable
         _duplicate = _meter.CreateCounter<long>("audit_events_duplicate", description: "Events already in the store (redeliveries).");
         _deadLettered = _meter.CreateCounter<long>("audit_events_dead_lettered", description: "Messages rejected to the dead-letter destination.");
         _unknownType = _meter.CreateCounter<long>("audit_events_unknown_type", description: "Events of a well-formed type the mapping does not list, stored with the generic rule.");
-        _storeWrite = _meter.CreateHistogram<double>("audit_store_write_duration", unit: "s", description: "Time to append one batch to the store.");
+        _storeWrite = _meter.CreateHistogram(
+            "audit_store_write_duration",
+            unit: "s",
+            description: "Time to append one batch to the store.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _meter.CreateObservableGauge("audit_consumer_lag", ObserveLag, description: "High watermark minus committed offset, summed over assigned partitions.");
     }
 

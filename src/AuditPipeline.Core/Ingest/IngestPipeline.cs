@@ -158,7 +158,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             return;
         }
 
-        var result = _normalizer.Normalize(message.Kind, message.Value.Span, message.ReceivedAt);
+        var result = _normalizer.Normalize(message.Kind, message.Value, message.ReceivedAt);
         if (result.IsSuccess)
         {
             if (result.IsUnknownType)

@@ -21,7 +21,7 @@ public sealed class AuditNormalizer(IOptions<IngestOptions> options)
     }
 
     /// <summary>Never throws: any bytes give an event or a reason.</summary>
-    public NormalizeResult Normalize(SourceKind kind, ReadOnlySpan<byte> utf8, DateTimeOffset receivedAt)
+    public NormalizeResult Normalize(SourceKind kind, ReadOnlyMemory<byte> utf8, DateTimeOffset receivedAt)
     {
         if (utf8.Length > _maxBytes)
         {
@@ -36,8 +36,8 @@ public sealed class AuditNormalizer(IOptions<IngestOptions> options)
         JsonDocument doc;
         try
         {
-            // The document is parsed from a copy so the caller's buffer may be reused.
-            doc = JsonDocument.Parse(utf8.ToArray(), DocumentOptions);
+            // Parsed in place: the caller's buffer must stay unchanged until this returns (events hold clones).
+            doc = JsonDocument.Parse(utf8, DocumentOptions);
         }
         catch (JsonException ex)
         {

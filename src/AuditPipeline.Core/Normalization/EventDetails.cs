@@ -7,7 +7,12 @@ namespace AuditPipeline.Core.Normalization;
 /// <summary>Builds the kind-specific <c>details</c> object; most events have none and share one empty object.</summary>
 internal sealed class EventDetails
 {
-    private ArrayBufferWriter<byte>? _buffer;
+    // One buffer and writer per thread, reset for each event: details are built on the hot path.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private Utf8JsonWriter? _writer;
     private HashSet<string>? _names;
 
@@ -55,8 +60,10 @@ internal sealed class EventDetails
 
         _writer.WriteEndObject();
         _writer.Flush();
-        var reader = new Utf8JsonReader(_buffer!.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
+        var reader = new Utf8JsonReader(t_buffer!.WrittenSpan);
+        var element = JsonElement.ParseValue(ref reader);
+        _writer = null;
+        return element;
     }
 
     private Utf8JsonWriter Writer
@@ -65,8 +72,18 @@ internal sealed class EventDetails
         {
             if (_writer is null)
             {
-                _buffer = new ArrayBufferWriter<byte>(128);
-                _writer = new Utf8JsonWriter(_buffer);
+                var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+                buffer.ResetWrittenCount();
+                if (t_writer is null)
+                {
+                    t_writer = new Utf8JsonWriter(buffer);
+                }
+                else
+                {
+                    t_writer.Reset(buffer);
+                }
+
+                _writer = t_writer;
                 _writer.WriteStartObject();
             }
 
