@@ -61,7 +61,8 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
             Acks = Acks.All,
         };
         config.ClientId ??= "audit-pipeline";
-        config.LingerMs ??= 5;
+        // Dead letters and notifications are rare and awaited one by one: send at once.
+        config.LingerMs ??= 1;
 
         // A rejected message may be as large as the source topic allowed; the client must not refuse it first.
         config.MessageMaxBytes ??= 16 * 1024 * 1024;

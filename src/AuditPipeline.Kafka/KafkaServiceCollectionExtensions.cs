@@ -46,9 +46,7 @@ public static class KafkaServiceCollectionExtensions
             return services;
         }
 
-        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
-        services.TryAddSingleton<KafkaClients>();
-        services.TryAddSingleton<KafkaProducer>();
+        AddKafkaClients(services);
         services.TryAddSingleton<KafkaDeadLetterWriter>();
         services.TryAddSingleton<KafkaPlansFollower>();
         services.TryAddSingleton(sp => new KafkaAuditSource(
@@ -63,5 +61,30 @@ public static class KafkaServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
         services.AddHealthChecks().AddCheck<KafkaReadyHealthCheck>("kafka", tags: ["ready"]);
         return services;
+    }
+
+    /// <summary>
+    /// Only the notification channel (<c>Kafka:NotificationTopic</c>), for a process in the api role alone;
+    /// nothing when <c>Kafka:BootstrapServers</c> is not set. Safe to call together with <see cref="AddKafkaSource"/>.
+    /// </summary>
+    public static IServiceCollection AddKafkaNotifications(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(KafkaOptions.SectionName);
+        services.AddOptions<KafkaOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>());
+        if ((section.Get<KafkaOptions>() ?? new KafkaOptions()).Enabled)
+        {
+            AddKafkaClients(services);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
+        }
+
+        return services;
+    }
+
+    private static void AddKafkaClients(IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
+        services.TryAddSingleton<KafkaClients>();
+        services.TryAddSingleton<KafkaProducer>();
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using AuditPipeline.Core.Notifications;
 using AuditPipeline.Kafka.Tests.Support;
 using AuditPipeline.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -37,6 +38,17 @@ public sealed class KafkaCompositionTests(MockKafkaCluster cluster)
         Assert.DoesNotContain(host.Services.GetServices<IHostedService>(), s => s.GetType().Namespace!.StartsWith("AuditPipeline.Kafka", StringComparison.Ordinal));
         Assert.Empty(host.Services.GetServices<INotificationChannel>());
         Assert.False(host.Services.GetRequiredService<IOptions<KafkaOptions>>().Value.Enabled);
+    }
+
+    [Fact]
+    public void The_api_role_gets_the_notification_channel_without_any_consumer()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "127.0.0.1:9" });
+        builder.Services.AddKafkaNotifications(builder.Configuration);
+        using var host = builder.Build();
+        Assert.IsType<KafkaNotificationChannel>(Assert.Single(host.Services.GetServices<INotificationChannel>()));
+        Assert.Empty(host.Services.GetServices<IHostedService>());
     }
 
     [Fact]

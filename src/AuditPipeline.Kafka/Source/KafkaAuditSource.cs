@@ -18,6 +18,8 @@ namespace AuditPipeline.Kafka.Source;
 internal sealed partial class KafkaAuditSource
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LagQueryInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LagQueryTimeout = TimeSpan.FromSeconds(1);
 
     private readonly KafkaClients _clients;
     private readonly KafkaOptions _options;
@@ -110,11 +112,11 @@ internal sealed partial class KafkaAuditSource
                     Drain(consumer);
                     return;
                 }
-                catch (KafkaException ex) when (!stopping.IsCancellationRequested)
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
                 {
-                    // A fatal error (or one we cannot recover in place): what is in flight cannot be committed
-                    // by this client any more; a new client rejoins and re-reads from the committed offsets.
-                    LogRecreating(ex, ex.Error.Code, _options.RecreateDelay);
+                    // A fatal error (or anything the loop cannot recover in place): what is in flight cannot be
+                    // committed by this client any more; a new client rejoins and re-reads from the committed offsets.
+                    LogRecreating(ex, (ex as KafkaException)?.Error.Code ?? ErrorCode.Unknown, _options.RecreateDelay);
                     RetireAll();
                     DisposeQuietly(consumer);
                     stopping.WaitHandle.WaitOne(_options.RecreateDelay);
@@ -151,6 +153,7 @@ internal sealed partial class KafkaAuditSource
     private void Poll(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stopping)
     {
         var nextCommit = _time.GetTimestamp();
+        var nextLagQuery = nextCommit;
         while (!stopping.IsCancellationRequested)
         {
             if (_fatal is { } fatal)
@@ -171,6 +174,12 @@ internal sealed partial class KafkaAuditSource
                 Commit(consumer, null);
                 RefreshLag(consumer);
                 nextCommit = _time.GetTimestamp() + (long)(_options.CommitInterval.TotalSeconds * _time.TimestampFrequency);
+            }
+
+            if (_time.GetTimestamp() >= nextLagQuery)
+            {
+                QueryLag(consumer);
+                nextLagQuery = _time.GetTimestamp() + (long)(LagQueryInterval.TotalSeconds * _time.TimestampFrequency);
             }
         }
     }
@@ -359,11 +368,7 @@ internal sealed partial class KafkaAuditSource
             try
             {
                 // Cached from fetch responses: no request is sent.
-                var watermarks = consumer.GetWatermarkOffsets(tracker.Partition);
-                if (watermarks.High.Value >= 0)
-                {
-                    tracker.HighWatermark = watermarks.High.Value;
-                }
+                tracker.SeeWatermarks(consumer.GetWatermarkOffsets(tracker.Partition));
 
                 var position = tracker.FirstRead >= 0 || tracker.CommittedNext >= 0 ? -1 : consumer.Position(tracker.Partition).Value;
                 lag += tracker.Lag(position);
@@ -375,6 +380,55 @@ internal sealed partial class KafkaAuditSource
         }
 
         Interlocked.Exchange(ref _lag, lag);
+    }
+
+    /// <summary>
+    /// Asks the brokers for what the cached values cannot tell: watermarks of paused or not yet fetched
+    /// partitions (a paused partition's cached watermark stops moving during a store outage, exactly when the
+    /// lag matters) and the committed position of partitions not read yet. Sent only when needed, at most every 5 s.
+    /// </summary>
+    private void QueryLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var unknownStart = new List<TopicPartition>();
+        foreach (var tracker in _trackers.Values)
+        {
+            if (_paused || tracker.HighWatermark < 0)
+            {
+                try
+                {
+                    tracker.SeeWatermarks(consumer.QueryWatermarkOffsets(tracker.Partition, LagQueryTimeout));
+                }
+                catch (KafkaException)
+                {
+                    // Not known this round.
+                }
+            }
+
+            if (tracker.CommittedNext < 0 && tracker.FirstRead < 0)
+            {
+                unknownStart.Add(tracker.Partition);
+            }
+        }
+
+        if (unknownStart.Count > 0)
+        {
+            try
+            {
+                foreach (var tpo in consumer.Committed(unknownStart, LagQueryTimeout))
+                {
+                    if (tpo.Offset.Value >= 0 && _trackers.TryGetValue(tpo.TopicPartition, out var tracker) && tracker.CommittedNext < 0)
+                    {
+                        tracker.CommittedNext = tpo.Offset.Value;
+                    }
+                }
+            }
+            catch (KafkaException)
+            {
+                // Not known this round.
+            }
+        }
+
+        RefreshLag(consumer);
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
