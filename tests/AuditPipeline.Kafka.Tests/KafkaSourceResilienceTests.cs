@@ -1,6 +1,7 @@
 using System.Text;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Kafka.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuditPipeline.Kafka.Tests;
 
@@ -115,6 +116,34 @@ public sealed class KafkaSourceResilienceTests(MockKafkaCluster cluster)
 
         Assert.Empty(store.Duplicates);
         Assert.Equal(messages.Select(m => m.EventId!).Order(StringComparer.Ordinal), store.Inner.All.Select(e => e.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_fatal_client_error_rebuilds_the_consumer_and_nothing_is_lost()
+    {
+        var topics = TestTopics.Create(cluster, partitions: 2);
+        var first = Enumerable.Range(0, 4_000).Select(i => RawMessages.Valid(SourceKinds.All[i % 4])).ToList();
+        var second = Enumerable.Range(0, 2_000).Select(i => RawMessages.Valid(SourceKinds.All[i % 4])).ToList();
+        cluster.ProduceMany(first.Select(m => (topics.TopicOf(m.Kind), (byte[]?)null, m.Value, (int?)null)));
+
+        var store = new RecordingStore { Delay = TimeSpan.FromMilliseconds(5) };
+        await using var host = await PipelineHost.StartAsync(cluster, topics, store, s =>
+        {
+            s["Ingest:BatchSize"] = "50";
+            s["Kafka:RecreateDelay"] = "00:00:00.200";
+        });
+        await Eventually.TrueAsync(() => store.Count > 200, Patience, () => "nothing stored before the failure");
+
+        MockKafkaCluster.TriggerFatalError(host.Source.Consumer!.Handle, "test: the member was fenced");
+        await Eventually.TrueAsync(() => host.Source.ConsumersBuilt == 2, Patience, () => "the consumer was not rebuilt");
+        Assert.True(host.Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested is false);
+
+        store.Delay = TimeSpan.Zero;
+        cluster.ProduceMany(second.Select(m => (topics.TopicOf(m.Kind), (byte[]?)null, m.Value, (int?)null)));
+        var expected = first.Concat(second).Select(m => m.EventId!).Order(StringComparer.Ordinal).ToList();
+        await Eventually.TrueAsync(() => store.Count == expected.Count, Patience, () => $"{store.Count} of {expected.Count} stored after the rebuild");
+        await Eventually.TrueAsync(() => Committed(topics) == Ends(topics), Patience, () => "offsets not committed to the end");
+        Assert.Equal(expected, store.Inner.All.Select(e => e.Id).Order(StringComparer.Ordinal));
     }
 
     private static string IdOf(byte[] value)

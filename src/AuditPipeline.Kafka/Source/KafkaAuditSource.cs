@@ -43,6 +43,8 @@ internal sealed partial class KafkaAuditSource
     private long _pausedCount;
     private CancellationToken _drainToken;
     private volatile int _assignedCount;
+    private volatile int _consumersBuilt;
+    private volatile IConsumer<byte[]?, byte[]?>? _consumer;
 
     public KafkaAuditSource(
         KafkaClients clients,
@@ -77,6 +79,12 @@ internal sealed partial class KafkaAuditSource
     public bool Paused => Volatile.Read(ref _paused);
 
     public int AssignedCount => _assignedCount;
+
+    /// <summary>How many consumers were built (more than one after a fatal error).</summary>
+    public int ConsumersBuilt => _consumersBuilt;
+
+    /// <summary>The live consumer, for diagnostics and tests; never call it off the poll thread except for its handle.</summary>
+    internal IConsumer<byte[]?, byte[]?>? Consumer => _consumer;
 
     /// <summary>
     /// Runs the poll loop until <paramref name="stopping"/> is cancelled, then drains: waits (bounded by
@@ -134,7 +142,8 @@ internal sealed partial class KafkaAuditSource
         _fatal = null;
         _paused = false;
         _room = null;
-        return _clients.BuildConsumer(
+        _consumersBuilt++;
+        return _consumer = _clients.BuildConsumer(
             _clients.SourceConsumerConfig(),
             (_, e) =>
             {
