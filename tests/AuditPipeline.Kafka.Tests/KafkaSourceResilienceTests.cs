@@ -119,6 +119,36 @@ public sealed class KafkaSourceResilienceTests(MockKafkaCluster cluster)
     }
 
     [Fact]
+    public async Task A_rebalance_while_the_store_is_down_and_partitions_are_paused_loses_nothing_once_it_recovers()
+    {
+        var topics = TestTopics.Create(cluster, partitions: 2);
+        var messages = Enumerable.Range(0, 3_000).Select(i => RawMessages.Valid(SourceKinds.All[i % 4])).ToList();
+        cluster.ProduceMany(messages.Select(m => (topics.TopicOf(m.Kind), (byte[]?)null, m.Value, (int?)null)));
+        void Small(Dictionary<string, string?> s)
+        {
+            s["Ingest:ChannelCapacity"] = "100";
+            s["Ingest:BatchSize"] = "20";
+            s["Kafka:RevokeDrainTimeout"] = "00:00:00.500";
+        }
+
+        var store = new RecordingStore { Failing = true };
+        await using var a = await PipelineHost.StartAsync(cluster, topics, store, Small);
+        await Eventually.TrueAsync(() => a.Source.Paused, Patience, () => "the first consumer never paused");
+
+        await using var b = await PipelineHost.StartAsync(cluster, topics, store, Small);
+        await Eventually.TrueAsync(() => a.Source.AssignedCount > 0 && b.Source.AssignedCount > 0 && a.Source.AssignedCount + b.Source.AssignedCount == 8, Patience,
+            () => $"partitions not shared: {a.Source.AssignedCount} + {b.Source.AssignedCount}");
+        await Eventually.TrueAsync(() => b.Source.Paused, Patience, () => "the second consumer never paused");
+        Assert.Equal(0, store.Count);
+
+        store.Failing = false;
+        await Eventually.TrueAsync(() => store.Count == messages.Count, Patience, () => $"{store.Count} of {messages.Count} stored after recovery");
+        await Eventually.TrueAsync(() => !a.Source.Paused && !b.Source.Paused, Patience, () => "a consumer stayed paused");
+        await Eventually.TrueAsync(() => Committed(topics) == Ends(topics), Patience, () => "offsets not committed to the end");
+        Assert.Equal(messages.Select(m => m.EventId!).Order(StringComparer.Ordinal), store.Inner.All.Select(e => e.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_fatal_client_error_rebuilds_the_consumer_and_nothing_is_lost()
     {
         var topics = TestTopics.Create(cluster, partitions: 2);

@@ -170,9 +170,10 @@ internal sealed partial class KafkaAuditSource
                 throw new KafkaException(fatal);
             }
 
-            if (_backlog.Count > 0)
+            if (_backlog.Count > 0 || _paused)
             {
-                // While it stays full the partitions are paused; polling goes on to keep the group membership alive.
+                // While the queue stays full the partitions are paused; polling goes on to keep the group membership
+                // alive. (Paused with an empty backlog happens when a rebalance took the waiting records' partitions.)
                 DrainBacklog(consumer, stopping);
             }
 
