@@ -52,6 +52,20 @@ public sealed class KafkaCompositionTests(MockKafkaCluster cluster)
     }
 
     [Fact]
+    public void Registering_every_part_twice_registers_each_service_once()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "127.0.0.1:9" });
+        builder.Services.AddKafkaNotifications(builder.Configuration).AddKafkaPlans(builder.Configuration);
+        builder.Services.AddKafkaSource(builder.Configuration).AddKafkaNotifications(builder.Configuration).AddKafkaPlans(builder.Configuration);
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(INotificationChannel));
+        Assert.Equal(
+            ["KafkaPlansService", "KafkaSourceService"],
+            builder.Services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Namespace == "AuditPipeline.Kafka").Select(d => d.ImplementationType!.Name));
+    }
+
+    [Fact]
     public void The_defaults_are_the_contract_topics()
     {
         var o = new KafkaOptions();
