@@ -32,6 +32,9 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         // Incremental rebalancing: partitions that stay keep flowing, and a revoked partition is revoked
         // after the group settled, so its completed offsets can still be committed by this member.
         config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+
+        // A topic created after start (or partitions added) is picked up within seconds, not librdkafka's 5 minutes.
+        config.TopicMetadataRefreshIntervalMs ??= 10_000;
         return config;
     }
 
