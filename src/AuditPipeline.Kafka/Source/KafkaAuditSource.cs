@@ -156,7 +156,7 @@ internal sealed partial class KafkaAuditSource
             b => b
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
-                .SetPartitionsLostHandler((c, partitions) => OnLost(partitions)));
+                .SetPartitionsLostHandler((c, partitions) => OnLost(c, partitions)));
     }
 
     private void Poll(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stopping)
@@ -321,7 +321,8 @@ internal sealed partial class KafkaAuditSource
     }
 
     /// <summary>Commits completed positions of <paramref name="only"/> (or of every tracked partition).</summary>
-    private void Commit(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<PartitionTracker>? only)
+    /// <summary>True when nothing was left to commit or the commit succeeded.</summary>
+    private bool Commit(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<PartitionTracker>? only)
     {
         List<TopicPartitionOffset>? offsets = null;
         foreach (var tracker in only ?? _trackers.Values)
@@ -335,7 +336,7 @@ internal sealed partial class KafkaAuditSource
 
         if (offsets is null)
         {
-            return;
+            return true;
         }
 
         try
@@ -348,6 +349,8 @@ internal sealed partial class KafkaAuditSource
                     tracker.CommittedNext = Math.Max(tracker.CommittedNext, tpo.Offset.Value);
                 }
             }
+
+            return true;
         }
         catch (TopicPartitionOffsetException ex)
         {
@@ -362,11 +365,14 @@ internal sealed partial class KafkaAuditSource
                     tracker.CommittedNext = Math.Max(tracker.CommittedNext, r.Offset.Value);
                 }
             }
+
+            return false;
         }
         catch (KafkaException ex) when (!ex.Error.IsFatal)
         {
             // Retried on the next tick (e.g. during a rebalance); nothing is lost, a re-read is absorbed by the store.
             LogCommitRejected(ex.Error.Code, ex.Error.Reason);
+            return false;
         }
     }
 
@@ -488,7 +494,8 @@ internal sealed partial class KafkaAuditSource
             }
         }
 
-        Commit(consumer, revoked);
+        var committed = Commit(consumer, revoked);
+        ClearPause(consumer, partitions);
         foreach (var tracker in revoked)
         {
             tracker.Retire();
@@ -496,14 +503,40 @@ internal sealed partial class KafkaAuditSource
         }
 
         _assignedCount = _trackers.Count;
-        if (partitions.Count > 0)
+        if (partitions.Count > 0 && committed)
         {
             LogRevoked(partitions.Count);
         }
+        else if (partitions.Count > 0)
+        {
+            LogRevokedUncommitted(partitions.Count);
+        }
     }
 
-    private void OnLost(List<TopicPartitionOffset> partitions)
+    /// <summary>
+    /// librdkafka keeps a partition's paused flag across unassign and assign: a partition revoked while paused
+    /// and assigned back later would never be fetched again. Resume before letting it go.
+    /// </summary>
+    private void ClearPause(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
+        if (!_paused || partitions.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Resume(partitions.Select(p => p.TopicPartition));
+        }
+        catch (KafkaException ex)
+        {
+            LogResumeFailed(ex.Error.Code, ex.Error.Reason);
+        }
+    }
+
+    private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
+        ClearPause(consumer, partitions);
         var lost = new List<PartitionTracker>(partitions.Count);
         foreach (var tpo in partitions)
         {
@@ -612,11 +645,17 @@ internal sealed partial class KafkaAuditSource
     [LoggerMessage(Level = LogLevel.Information, Message = "Commit not accepted now ({Code}: {Reason}); retried on the next tick")]
     private partial void LogCommitRejected(ErrorCode code, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resuming partitions that are being revoked failed ({Code}: {Reason})")]
+    private partial void LogResumeFailed(ErrorCode code, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: {Partitions}")]
     private partial void LogAssigned(int count, string partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after committing what was completed")]
     private partial void LogRevoked(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {Count} partitions, but the broker refused the last commit; their next owner re-reads from the previous commit and the store absorbs the duplicates")]
+    private partial void LogRevokedUncommitted(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost {Count} partitions; their in-flight messages will be re-read by the next owner")]
     private partial void LogLost(int count);
