@@ -88,7 +88,7 @@ internal static class Common
 {
     public static AuditActor Actor(ref RawMessage m)
     {
-        var actor = m.OptionalObject("actor");
+        var actor = m.OptionalObject(F.actor);
         if (m.Failed || actor is null)
         {
             return AuditActor.System;

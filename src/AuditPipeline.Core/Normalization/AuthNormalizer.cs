@@ -40,25 +40,25 @@ internal static class AuthNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId("event_id");
-        var time = RequiredEpochMilliseconds(ref m, "ts");
-        var org = m.RequiredId("tenant");
+        var id = m.RequiredId(F.event_id);
+        var time = RequiredEpochMilliseconds(ref m);
+        var org = m.RequiredId(F.tenant);
 
         // `logout` has no dot in the contract's list, so the form check accepts a known bare name too.
-        var eventName = m.Required("event");
+        var eventName = m.Required(F.@event);
         var known = Table.TryGetValue(eventName, out var row);
         if (!m.Failed && !known)
         {
-            m.RequiredType("event");
+            m.RequiredType(F.@event);
         }
 
-        var user = m.OptionalObject("user");
+        var user = m.OptionalObject(F.user);
         var userId = m.OptionalString(user, "id", "user.id");
         var userName = m.OptionalString(user, "name", "user.name");
         var userEmail = m.OptionalString(user, "email", "user.email");
-        var attemptedEmail = m.OptionalString(m.Root, "attempted_email", "attempted_email");
-        var sessionId = m.OptionalString(m.Root, "session_id", "session_id");
-        var target = m.OptionalObject("target");
+        var attemptedEmail = m.OptionalString(F.attempted_email);
+        var sessionId = m.OptionalString(F.session_id);
+        var target = m.OptionalObject(F.target);
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetName = m.OptionalString(target, "name", "target.name");
         if (m.Failed)
@@ -90,7 +90,7 @@ internal static class AuthNormalizer
         var details = new EventDetails();
         if (failedLogin)
         {
-            details.Add("reason", m.LenientString(m.Root, "reason"));
+            details.Add("reason", m.LenientString(F.reason));
             details.Add("attemptedEmail", attemptedEmail);
         }
 
@@ -107,9 +107,9 @@ internal static class AuthNormalizer
             Outcome = failedLogin ? Outcomes.Failure : Outcomes.Success,
             Actor = actor,
             Entity = entity,
-            Source = Sources.FromChannel(m.LenientString(m.Root, "channel")) ?? Sources.Admin,
-            Ip = m.LenientString(m.Root, "ip"),
-            UserAgent = m.LenientString(m.Root, "ua"),
+            Source = Sources.FromChannel(m.LenientString(F.channel)) ?? Sources.Admin,
+            Ip = m.LenientString(F.ip),
+            UserAgent = m.LenientString(F.ua),
             Changes = [],
             Before = null,
             After = null,
@@ -120,14 +120,15 @@ internal static class AuthNormalizer
         return NormalizeResult.Ok(e, unknownType: !known);
     }
 
-    private static DateTimeOffset RequiredEpochMilliseconds(ref RawMessage m, string name)
+    private static DateTimeOffset RequiredEpochMilliseconds(ref RawMessage m)
     {
+        const string name = "ts";
         if (m.Failed)
         {
             return default;
         }
 
-        if (!m.Root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (!m.TryGet(F.ts, out var v) || v.ValueKind == JsonValueKind.Null)
         {
             m.Error = $"missing {name}";
             return default;

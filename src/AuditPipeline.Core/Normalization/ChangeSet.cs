@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using AuditPipeline.Core.Events;
 
@@ -22,12 +23,12 @@ public static class ChangeSet
         }
 
         var changes = new List<AuditChange>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         if (b is { } bObj)
         {
+            var index = 0;
             foreach (var p in bObj.EnumerateObject())
             {
-                if (!seen.Add(p.Name))
+                if (RepeatsEarlierName(bObj, p, index++))
                 {
                     continue;
                 }
@@ -38,7 +39,7 @@ public static class ChangeSet
                     continue;
                 }
 
-                var afterValue = a.Value.TryGetProperty(p.Name, out var av) ? av : (JsonElement?)null;
+                var afterValue = TryGetSameName(a.Value, p, out var av) ? av : (JsonElement?)null;
                 if (!SameValue(p.Value, afterValue))
                 {
                     changes.Add(new AuditChange(p.Name, NullIfJsonNull(p.Value), NullIfJsonNull(afterValue)));
@@ -48,9 +49,10 @@ public static class ChangeSet
 
         if (a is { } aObj)
         {
+            var index = 0;
             foreach (var p in aObj.EnumerateObject())
             {
-                if (!seen.Add(p.Name))
+                if (RepeatsEarlierName(aObj, p, index++))
                 {
                     continue;
                 }
@@ -59,7 +61,7 @@ public static class ChangeSet
                 {
                     changes.Add(new AuditChange(p.Name, null, p.Value));
                 }
-                else if (p.Value.ValueKind != JsonValueKind.Null)
+                else if (p.Value.ValueKind != JsonValueKind.Null && !TryGetSameName(b.Value, p, out _))
                 {
                     // Absent before and null after are the same value; anything else is a change.
                     changes.Add(new AuditChange(p.Name, null, p.Value));
@@ -70,6 +72,39 @@ public static class ChangeSet
         return changes;
     }
 
+    /// <summary>The member of <paramref name="obj"/> named like <paramref name="p"/> (by raw bytes unless escaped).</summary>
+    private static bool TryGetSameName(JsonElement obj, JsonProperty p, out JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(p);
+        return raw.Contains((byte)'\\') ? obj.TryGetProperty(p.Name, out value) : obj.TryGetProperty(raw, out value);
+    }
+
+    /// <summary>True when a property of the same name came earlier in the object (only the first appearance counts).</summary>
+    private static bool RepeatsEarlierName(JsonElement obj, JsonProperty p, int index)
+    {
+        if (index == 0)
+        {
+            return false;
+        }
+
+        var name = JsonMarshal.GetRawUtf8PropertyName(p);
+        var i = 0;
+        foreach (var q in obj.EnumerateObject())
+        {
+            if (i++ == index)
+            {
+                return false;
+            }
+
+            if (name.SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(q)) || (name.Contains((byte)'\\') && q.NameEquals(p.Name)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool SameValue(JsonElement x, JsonElement? y)
     {
         if (y is not { } yv)
@@ -77,7 +112,9 @@ public static class ChangeSet
             return x.ValueKind == JsonValueKind.Null;
         }
 
-        return JsonElement.DeepEquals(x, yv);
+        // Identical raw text is the same value; anything else (escapes, 1.0 vs 1, nesting) goes to DeepEquals.
+        return (x.ValueKind == yv.ValueKind && JsonMarshal.GetRawUtf8Value(x).SequenceEqual(JsonMarshal.GetRawUtf8Value(yv))) ||
+               JsonElement.DeepEquals(x, yv);
     }
 
     private static JsonElement? NullIfJsonNull(JsonElement? v) => v is { ValueKind: JsonValueKind.Null } ? null : v;

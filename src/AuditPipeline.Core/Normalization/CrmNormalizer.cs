@@ -16,13 +16,13 @@ internal static class CrmNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId("id");
-        var (type, obj, verb) = m.RequiredType("type");
-        var time = m.RequiredInstant("created_at");
-        var org = m.RequiredId("org_id");
+        var id = m.RequiredId(F.id);
+        var (type, obj, verb) = m.RequiredType(F.type);
+        var time = m.RequiredInstant(F.created_at);
+        var org = m.RequiredId(F.org_id);
         var actor = Common.Actor(ref m);
-        var origin = m.OptionalObject("origin");
-        var data = m.OptionalObject("data");
+        var origin = m.OptionalObject(F.origin);
+        var data = m.OptionalObject(F.data);
         var entityId = m.OptionalString(data, "id", "data.id");
         var entityName = m.OptionalString(data, "name", "data.name");
         var channel = m.LenientString(origin, "channel");
@@ -31,8 +31,8 @@ internal static class CrmNormalizer
             return NormalizeResult.Reject(m.Error!);
         }
 
-        var before = m.Raw("before")?.Clone();
-        var after = m.Raw("after")?.Clone();
+        var before = m.Raw(F.before)?.Clone();
+        var after = m.Raw(F.after)?.Clone();
         var details = new EventDetails();
         details.Add("requestId", m.LenientString(origin, "request_id"));
 

@@ -23,19 +23,19 @@ internal static class PlatformNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId("event_id");
-        var time = m.RequiredInstant("occurred_at");
-        var org = m.RequiredId("org_id");
-        var category = m.Required("category");
+        var id = m.RequiredId(F.event_id);
+        var time = m.RequiredInstant(F.occurred_at);
+        var org = m.RequiredId(F.org_id);
+        var category = m.Required(F.category);
         if (!m.Failed && !PlatformCategories.Contains(category))
         {
             m.Error = $"category '{RawMessage.Shorten(category)}' is not one of settings, security or data";
         }
 
-        var (type, obj, verb) = m.RequiredType("action");
+        var (type, obj, verb) = m.RequiredType(F.action);
         var actor = Common.Actor(ref m);
-        var origin = m.OptionalObject("origin");
-        var target = m.OptionalObject("target");
+        var origin = m.OptionalObject(F.origin);
+        var target = m.OptionalObject(F.target);
         var targetType = m.OptionalString(target, "type", "target.type");
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetName = m.OptionalString(target, "name", "target.name");
@@ -45,11 +45,11 @@ internal static class PlatformNormalizer
             return NormalizeResult.Reject(m.Error!);
         }
 
-        var before = m.Raw("before")?.Clone();
-        var after = m.Raw("after")?.Clone();
+        var before = m.Raw(F.before)?.Clone();
+        var after = m.Raw(F.after)?.Clone();
         var details = new EventDetails();
         details.Add("requestId", m.LenientString(origin, "request_id"));
-        details.AddMembers(m.Raw("details"));
+        details.AddMembers(m.Raw(F.details));
 
         var e = new AuditEvent
         {

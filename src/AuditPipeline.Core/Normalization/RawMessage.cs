@@ -1,40 +1,111 @@
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace AuditPipeline.Core.Normalization;
+
+/// <summary>Every top-level field any kind reads; the enum names are the JSON names.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "The names are the wire names.")]
+internal enum F
+{
+    id, type, created_at, org_id, actor, origin, data, before, after,
+    event_id, ts, tenant, @event, user, ip, ua, reason, session_id, attempted_email, target, channel,
+    action_id, timestamp, workspace_id, conversation_id, message_id, on_behalf_of, tool, operation, changes, status, error,
+    occurred_at, category, action, details,
+}
+
+[InlineArray(40)]
+internal struct FieldSlots
+{
+#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
+    private JsonElement _first;
+#pragma warning restore IDE0044
+}
 
 /// <summary>
 /// Typed access to a raw message's fields with the contract's rules: a required field that is null
 /// is missing; ids, organisations, types, times and names must be JSON strings; object-valued fields
 /// must be objects. The first problem found becomes the message's reject reason.
 /// </summary>
-internal ref struct RawMessage(JsonElement root)
+internal ref struct RawMessage
 {
     public const int MaxIdLength = 256;
 
-    public readonly JsonElement Root = root;
+    private static readonly string[] FieldNames = Enum.GetNames<F>();
+    private static readonly FrozenDictionary<string, F>.AlternateLookup<ReadOnlySpan<char>> Lookup =
+        Enum.GetValues<F>().ToFrozenDictionary(f => FieldNames[(int)f], StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public readonly JsonElement Root;
 
     public string? Error;
 
+    // Top-level fields found in one pass over the root (the last of duplicate names wins, as with
+    // JsonElement.TryGetProperty), so each later access is an index, not a scan of every property.
+    private readonly FieldSlots _slots;
+    private readonly ulong _present;
+
+    public RawMessage(JsonElement root)
+    {
+        Root = root;
+        Span<char> chars = stackalloc char[32];
+        foreach (var p in root.EnumerateObject())
+        {
+            var raw = JsonMarshal.GetRawUtf8PropertyName(p);
+            F field;
+            if (raw.IndexOf((byte)'\\') >= 0)
+            {
+                if (!Lookup.TryGetValue(p.Name, out field))
+                {
+                    continue;
+                }
+            }
+            else if (raw.Length > chars.Length || !Ascii.IsValid(raw) ||
+                     !Lookup.TryGetValue(chars[..Encoding.ASCII.GetChars(raw, chars)], out field))
+            {
+                continue;
+            }
+
+            _slots[(int)field] = p.Value;
+            _present |= 1UL << (int)field;
+        }
+    }
+
+    public static string Name(F field) => FieldNames[(int)field];
+
+    /// <summary>A top-level field, or false when absent.</summary>
+    public readonly bool TryGet(F field, out JsonElement value)
+    {
+        if ((_present & (1UL << (int)field)) != 0)
+        {
+            value = _slots[(int)field];
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
     public readonly bool Failed => Error is not null;
 
-    /// <summary>A required string member of the root (or of <paramref name="parent"/>).</summary>
-    public string Required(string name, JsonElement? parent = null, string? path = null)
+    /// <summary>A required top-level string.</summary>
+    public string Required(F field)
     {
         if (Failed)
         {
             return string.Empty;
         }
 
-        var p = parent ?? Root;
-        if (!p.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (!TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
         {
-            Error = $"missing {path ?? name}";
+            Error = $"missing {Name(field)}";
             return string.Empty;
         }
 
         if (v.ValueKind != JsonValueKind.String)
         {
-            Error = $"{path ?? name} must be a JSON string (was {Describe(v)})";
+            Error = $"{Name(field)} must be a JSON string (was {Describe(v)})";
             return string.Empty;
         }
 
@@ -42,9 +113,9 @@ internal ref struct RawMessage(JsonElement root)
     }
 
     /// <summary>A required id or organisation: a non-empty string of at most 256 characters.</summary>
-    public string RequiredId(string name)
+    public string RequiredId(F field)
     {
-        var s = Required(name);
+        var s = Required(field);
         if (Failed)
         {
             return s;
@@ -52,11 +123,11 @@ internal ref struct RawMessage(JsonElement root)
 
         if (s.Length == 0)
         {
-            Error = $"{name} is empty";
+            Error = $"{Name(field)} is empty";
         }
         else if (s.Length > MaxIdLength)
         {
-            Error = $"{name} is {s.Length} characters long, more than the limit of {MaxIdLength}";
+            Error = $"{Name(field)} is {s.Length} characters long, more than the limit of {MaxIdLength}";
         }
 
         return s;
@@ -65,8 +136,12 @@ internal ref struct RawMessage(JsonElement root)
     /// <summary>An optional string member that must be a string when present and not null (ids, names, types).</summary>
     public string? OptionalString(JsonElement? parent, string name, string path)
     {
-        if (Failed || parent is not { ValueKind: JsonValueKind.Object } p || !p.TryGetProperty(name, out var v) ||
-            v.ValueKind == JsonValueKind.Null)
+        return parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) ? OptionalString(v, path) : null;
+    }
+
+    private string? OptionalString(JsonElement v, string path)
+    {
+        if (Failed || v.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -80,55 +155,58 @@ internal ref struct RawMessage(JsonElement root)
         return v.GetString();
     }
 
+    /// <summary>An optional top-level string that must be a string when present and not null (ids).</summary>
+    public string? OptionalString(F field) =>
+        TryGet(field, out var v) ? OptionalString(v, Name(field)) : null;
+
+    /// <summary>An optional free-form top-level string: anything but a string counts as absent.</summary>
+    public readonly string? LenientString(F field) =>
+        TryGet(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
     /// <summary>An optional free-form string member (ip, user agent, reason...): anything but a string counts as absent.</summary>
     public readonly string? LenientString(JsonElement? parent, string name) =>
         parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
             ? v.GetString()
             : null;
 
-    /// <summary>An optional object member: null when absent or null, an error when of another type.</summary>
-    public JsonElement? OptionalObject(string name, JsonElement? parent = null, string? path = null)
+    /// <summary>An optional top-level object: null when absent or null, an error when of another type.</summary>
+    public JsonElement? OptionalObject(F field)
     {
-        if (Failed)
-        {
-            return null;
-        }
-
-        var p = parent ?? Root;
-        if (!p.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (Failed || !TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
         if (v.ValueKind != JsonValueKind.Object)
         {
-            Error = $"{path ?? name} must be a JSON object (was {Describe(v)})";
+            Error = $"{Name(field)} must be a JSON object (was {Describe(v)})";
             return null;
         }
 
         return v;
     }
 
-    /// <summary>A required object member.</summary>
-    public JsonElement RequiredObject(string name)
+    /// <summary>A required top-level object.</summary>
+    public JsonElement RequiredObject(F field)
     {
-        var o = OptionalObject(name);
+        var o = OptionalObject(field);
         if (!Failed && o is null)
         {
-            Error = $"missing {name}";
+            Error = $"missing {Name(field)}";
         }
 
         return o ?? default;
     }
 
-    /// <summary>A raw member kept as given (before, after, error...): null when absent or JSON null.</summary>
-    public readonly JsonElement? Raw(string name) =>
-        Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+    /// <summary>A raw top-level member kept as given (before, after, error...): null when absent or JSON null.</summary>
+    public readonly JsonElement? Raw(F field) =>
+        TryGet(field, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     /// <summary>A required ISO-8601 instant (Z or an offset), truncated to UTC milliseconds.</summary>
-    public DateTimeOffset RequiredInstant(string name)
+    public DateTimeOffset RequiredInstant(F field)
     {
-        var s = Required(name);
+        var name = Name(field);
+        var s = Required(field);
         if (Failed)
         {
             return default;
@@ -143,9 +221,10 @@ internal ref struct RawMessage(JsonElement root)
     }
 
     /// <summary>A required <c>&lt;object&gt;.&lt;verb&gt;</c> type.</summary>
-    public (string Type, string Object, string Verb) RequiredType(string name)
+    public (string Type, string Object, string Verb) RequiredType(F field)
     {
-        var s = Required(name);
+        var name = Name(field);
+        var s = Required(field);
         if (Failed)
         {
             return default;

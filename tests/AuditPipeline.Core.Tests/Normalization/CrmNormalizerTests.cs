@@ -145,3 +145,41 @@ public class CrmNormalizerTests
         Assert.Equal("2026-11-30T05:29:59.999Z", Raw.Json(e)["time"]!.GetValue<string>());
     }
 }
+
+public class FieldLookupTests
+{
+    [Fact]
+    public void A_field_name_written_with_json_escapes_is_the_same_field()
+    {
+        var json = Raw.Crm().ToJsonString().Replace("\"org_id\"", "\"org\\u005fid\"", StringComparison.Ordinal);
+        Assert.Equal("org_42", Raw.Event(AuditPipeline.Core.Normalization.SourceKind.Crm, System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject()).OrgId);
+        Assert.True(Raw.Normalize(AuditPipeline.Core.Normalization.SourceKind.Crm, json).IsSuccess);
+    }
+
+    [Fact]
+    public void Of_duplicate_names_the_last_wins_as_json_readers_do()
+    {
+        var json = Raw.Crm().ToJsonString().Replace("\"org_id\":\"org_42\"", "\"org_id\":\"org_1\",\"org_id\":\"org_42\"", StringComparison.Ordinal);
+        Assert.Equal("org_42", Raw.Normalize(AuditPipeline.Core.Normalization.SourceKind.Crm, json).Event!.OrgId);
+    }
+
+    [Fact]
+    public void Unknown_and_very_long_field_names_are_ignored()
+    {
+        var raw = Raw.Crm().With(new string('k', 100), 1).With("ünïcode", "x").With("extra", new System.Text.Json.Nodes.JsonObject());
+        Assert.Equal("evt_a1b2c3d4e5", Raw.Event(AuditPipeline.Core.Normalization.SourceKind.Crm, raw).Id);
+    }
+}
+
+public class ChangeSetEdgeTests
+{
+    [Fact]
+    public void A_repeated_field_counts_once_at_its_first_appearance_and_escaped_names_are_the_same_field()
+    {
+        var before = System.Text.Json.JsonDocument.Parse("""{"a":1,"b":2,"a":3,"st\u0061ge":"x"}""").RootElement;
+        var after = System.Text.Json.JsonDocument.Parse("""{"stage":"x","b":5,"b":6,"c":null,"d":7}""").RootElement;
+        var changes = AuditPipeline.Core.Normalization.ChangeSet.Compute(before, after);
+        Assert.Equal(["a", "b", "d"], changes.Select(c => c.Field));
+        Assert.Equal("6", changes[1].After!.Value.GetRawText());
+    }
+}
