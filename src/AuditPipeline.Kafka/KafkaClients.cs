@@ -29,9 +29,13 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         config.ClientId ??= "audit-pipeline-source";
 
-        // Incremental rebalancing: partitions that stay keep flowing, and a revoked partition is revoked
-        // after the group settled, so its completed offsets can still be committed by this member.
-        config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+        // The assignment strategy stays librdkafka's eager default: the revoke callback runs before the member
+        // rejoins, while a broker still accepts this generation's commits, so revoked partitions hand over at
+        // exactly their completed offsets. (librdkafka's cooperative-sticky can fail those commits with
+        // ILLEGAL_GENERATION; it can still be chosen with Kafka:Client:partition.assignment.strategy.)
+
+        // A topic created after start (or partitions added) is picked up within seconds, not librdkafka's 5 minutes.
+        config.TopicMetadataRefreshIntervalMs ??= 10_000;
         return config;
     }
 
@@ -61,7 +65,8 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
             Acks = Acks.All,
         };
         config.ClientId ??= "audit-pipeline";
-        config.LingerMs ??= 5;
+        // Dead letters and notifications are rare and awaited one by one: send at once.
+        config.LingerMs ??= 1;
 
         // A rejected message may be as large as the source topic allowed; the client must not refuse it first.
         config.MessageMaxBytes ??= 16 * 1024 * 1024;

@@ -29,30 +29,20 @@ public static class KafkaServiceCollectionExtensions
 {
     /// <summary>
     /// Binds and validates <c>Kafka</c>. When <c>Kafka:BootstrapServers</c> is set, also registers the plans
-    /// follower, the audit source (hosted services, in that order), the dead-letter writer, the notification
+    /// follower (<see cref="AddKafkaPlans"/>), the audit source (hosted services, in that order), the dead-letter writer, the notification
     /// channel and the "kafka" readiness check (tag <c>ready</c>). Needs <see cref="IIngestQueue"/>,
     /// <see cref="Core.Retention.RetentionPlanRegistry"/> and <see cref="AuditMetrics"/> registered; call it
     /// after the ingest pipeline's hosted service is added, so that on stop the source drains into a pipeline that still runs.
     /// </summary>
-    public static IServiceCollection AddKafkaSource(this IServiceCollection services, IConfiguration configuration, bool consumeAuditTopics = true)
+    public static IServiceCollection AddKafkaSource(this IServiceCollection services, IConfiguration configuration)
     {
-        var section = configuration.GetSection(KafkaOptions.SectionName);
-        services.AddOptions<KafkaOptions>().Bind(section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>());
-
-        var options = section.Get<KafkaOptions>() ?? new KafkaOptions();
-        if (!options.Enabled)
+        if (!AddKafkaOptions(services, configuration))
         {
             return services;
         }
 
-        services.TryAddSingleton(sp => new KafkaClients(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
-        services.TryAddSingleton<KafkaProducer>();
-        services.TryAddSingleton(sp => new KafkaDeadLetterWriter(
-            sp.GetRequiredService<KafkaProducer>(),
-            sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
-            sp.GetRequiredService<ILogger<KafkaDeadLetterWriter>>()));
-        services.TryAddSingleton<KafkaPlansFollower>();
+        AddPlans(services);
+        services.TryAddSingleton<KafkaDeadLetterWriter>();
         services.TryAddSingleton(sp => new KafkaAuditSource(
             sp.GetRequiredService<KafkaClients>(),
             sp.GetRequiredService<IIngestQueue>(),
@@ -60,14 +50,65 @@ public static class KafkaServiceCollectionExtensions
             sp.GetRequiredService<KafkaPlansFollower>(),
             sp.GetService<AuditMetrics>(),
             sp.GetRequiredService<ILogger<KafkaAuditSource>>()));
-        services.AddHostedService<KafkaPlansService>();
-        if (consumeAuditTopics)
-        {
-            services.AddHostedService<KafkaSourceService>();
-        }
-
+        services.AddHostedService<KafkaSourceService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
         services.AddHealthChecks().AddCheck<KafkaReadyHealthCheck>("kafka", tags: ["ready"]);
         return services;
+    }
+
+    /// <summary>
+    /// Only the notification channel (<c>Kafka:NotificationTopic</c>), for a process in the api role alone;
+    /// nothing when <c>Kafka:BootstrapServers</c> is not set. Safe to call together with <see cref="AddKafkaSource"/>.
+    /// </summary>
+    public static IServiceCollection AddKafkaNotifications(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (AddKafkaOptions(services, configuration))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Only the plans follower (<c>Kafka:PlansTopic</c> into <see cref="Core.Retention.RetentionPlanRegistry"/>), for a
+    /// process that classifies events by retention without consuming audit topics; nothing when
+    /// <c>Kafka:BootstrapServers</c> is not set. Safe to call together with <see cref="AddKafkaSource"/>.
+    /// </summary>
+    public static IServiceCollection AddKafkaPlans(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (AddKafkaOptions(services, configuration))
+        {
+            AddPlans(services);
+        }
+
+        return services;
+    }
+
+    /// <summary>Binds and validates the section (once); true when the Kafka components are on.</summary>
+    private static bool AddKafkaOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(KafkaOptions.SectionName);
+        if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>) && d.ImplementationType == typeof(KafkaOptionsValidator)))
+        {
+            services.AddOptions<KafkaOptions>().Bind(section).ValidateOnStart();
+            services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        }
+
+        if (!(section.Get<KafkaOptions>() ?? new KafkaOptions()).Enabled)
+        {
+            return false;
+        }
+
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value);
+        services.TryAddSingleton<KafkaClients>();
+        services.TryAddSingleton<KafkaProducer>();
+        return true;
+    }
+
+    private static void AddPlans(IServiceCollection services)
+    {
+        services.TryAddSingleton<KafkaPlansFollower>();
+        services.AddHostedService<KafkaPlansService>();
     }
 }

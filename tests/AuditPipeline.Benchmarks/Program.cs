@@ -5,10 +5,12 @@ using BenchmarkDotNet.Running;
 // Documented measurements (docs/PERFORMANCE.md):
 //   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
 //   embedded-measure [events] [directory]
+//   kafka [messages]   (see KafkaThroughput.cs)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
     ["embedded-measure", .. var rest] => await EmbeddedStoreMeasurement.RunAsync(rest),
+    ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
     _ => Run(args),
 };
 

@@ -90,6 +90,20 @@ public sealed class KafkaSourceDeliveryTests(MockKafkaCluster cluster)
         Assert.Equal("[]"u8.ToArray(), dead[2].Message.Value);
     }
 
+    [Fact]
+    public async Task Topics_that_appear_after_start_are_consumed()
+    {
+        var topics = TestTopics.Create(cluster, partitions: 1) with { Ai = MockKafkaCluster.UniqueName("late-ai") };
+        var store = new RecordingStore();
+        await using var host = await PipelineHost.StartAsync(cluster, topics, store, s => s.Remove("Kafka:Client:topic.metadata.refresh.interval.ms"));
+        await Eventually.TrueAsync(() => host.Source.AssignedCount == 3, Patience, () => $"{host.Source.AssignedCount} partitions assigned");
+
+        // Auto-created on first produce, as a broker with auto-creation does.
+        var m = RawMessages.Valid(SourceKind.Ai);
+        await cluster.ProduceAsync(topics.Ai, m.Key, Encoding.UTF8.GetString(m.Value!));
+        await Eventually.TrueAsync(() => store.Count == 1, Patience, () => "the event on the new topic was not stored");
+    }
+
     private static byte[]? Key(RawMessage m) => m.Key is null ? null : Encoding.UTF8.GetBytes(m.Key);
 
     private static string Kind(string id) => id[..id.IndexOf('_', StringComparison.Ordinal)] switch

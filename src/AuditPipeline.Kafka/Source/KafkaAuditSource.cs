@@ -18,6 +18,8 @@ namespace AuditPipeline.Kafka.Source;
 internal sealed partial class KafkaAuditSource
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LagQueryInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LagQueryTimeout = TimeSpan.FromSeconds(1);
 
     private readonly KafkaClients _clients;
     private readonly KafkaOptions _options;
@@ -41,6 +43,8 @@ internal sealed partial class KafkaAuditSource
     private long _pausedCount;
     private CancellationToken _drainToken;
     private volatile int _assignedCount;
+    private volatile int _consumersBuilt;
+    private volatile IConsumer<byte[]?, byte[]?>? _consumer;
 
     public KafkaAuditSource(
         KafkaClients clients,
@@ -76,6 +80,12 @@ internal sealed partial class KafkaAuditSource
 
     public int AssignedCount => _assignedCount;
 
+    /// <summary>How many consumers were built (more than one after a fatal error).</summary>
+    public int ConsumersBuilt => _consumersBuilt;
+
+    /// <summary>The live consumer, for diagnostics and tests; never call it off the poll thread except for its handle.</summary>
+    internal IConsumer<byte[]?, byte[]?>? Consumer => _consumer;
+
     /// <summary>
     /// Runs the poll loop until <paramref name="stopping"/> is cancelled, then drains: waits (bounded by
     /// <paramref name="drain"/>) for every message already written to complete, commits, and leaves the group.
@@ -110,11 +120,11 @@ internal sealed partial class KafkaAuditSource
                     Drain(consumer);
                     return;
                 }
-                catch (KafkaException ex) when (!stopping.IsCancellationRequested)
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
                 {
-                    // A fatal error (or one we cannot recover in place): what is in flight cannot be committed
-                    // by this client any more; a new client rejoins and re-reads from the committed offsets.
-                    LogRecreating(ex, ex.Error.Code, _options.RecreateDelay);
+                    // A fatal error (or anything the loop cannot recover in place): what is in flight cannot be
+                    // committed by this client any more; a new client rejoins and re-reads from the committed offsets.
+                    LogRecreating(ex, (ex as KafkaException)?.Error.Code ?? ErrorCode.Unknown, _options.RecreateDelay);
                     RetireAll();
                     DisposeQuietly(consumer);
                     stopping.WaitHandle.WaitOne(_options.RecreateDelay);
@@ -132,7 +142,8 @@ internal sealed partial class KafkaAuditSource
         _fatal = null;
         _paused = false;
         _room = null;
-        return _clients.BuildConsumer(
+        _consumersBuilt++;
+        return _consumer = _clients.BuildConsumer(
             _clients.SourceConsumerConfig(),
             (_, e) =>
             {
@@ -145,12 +156,13 @@ internal sealed partial class KafkaAuditSource
             b => b
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
-                .SetPartitionsLostHandler((c, partitions) => OnLost(partitions)));
+                .SetPartitionsLostHandler((c, partitions) => OnLost(c, partitions)));
     }
 
     private void Poll(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stopping)
     {
         var nextCommit = _time.GetTimestamp();
+        var nextLagQuery = nextCommit;
         while (!stopping.IsCancellationRequested)
         {
             if (_fatal is { } fatal)
@@ -158,9 +170,10 @@ internal sealed partial class KafkaAuditSource
                 throw new KafkaException(fatal);
             }
 
-            if (_backlog.Count > 0)
+            if (_backlog.Count > 0 || _paused)
             {
-                // While it stays full the partitions are paused; polling goes on to keep the group membership alive.
+                // While the queue stays full the partitions are paused; polling goes on to keep the group membership
+                // alive. (Paused with an empty backlog happens when a rebalance took the waiting records' partitions.)
                 DrainBacklog(consumer, stopping);
             }
 
@@ -171,6 +184,12 @@ internal sealed partial class KafkaAuditSource
                 Commit(consumer, null);
                 RefreshLag(consumer);
                 nextCommit = _time.GetTimestamp() + (long)(_options.CommitInterval.TotalSeconds * _time.TimestampFrequency);
+            }
+
+            if (_time.GetTimestamp() >= nextLagQuery)
+            {
+                QueryLag(consumer);
+                nextLagQuery = _time.GetTimestamp() + (long)(LagQueryInterval.TotalSeconds * _time.TimestampFrequency);
             }
         }
     }
@@ -302,7 +321,8 @@ internal sealed partial class KafkaAuditSource
     }
 
     /// <summary>Commits completed positions of <paramref name="only"/> (or of every tracked partition).</summary>
-    private void Commit(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<PartitionTracker>? only)
+    /// <summary>True when nothing was left to commit or the commit succeeded.</summary>
+    private bool Commit(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<PartitionTracker>? only)
     {
         List<TopicPartitionOffset>? offsets = null;
         foreach (var tracker in only ?? _trackers.Values)
@@ -316,7 +336,7 @@ internal sealed partial class KafkaAuditSource
 
         if (offsets is null)
         {
-            return;
+            return true;
         }
 
         try
@@ -329,6 +349,8 @@ internal sealed partial class KafkaAuditSource
                     tracker.CommittedNext = Math.Max(tracker.CommittedNext, tpo.Offset.Value);
                 }
             }
+
+            return true;
         }
         catch (TopicPartitionOffsetException ex)
         {
@@ -343,11 +365,14 @@ internal sealed partial class KafkaAuditSource
                     tracker.CommittedNext = Math.Max(tracker.CommittedNext, r.Offset.Value);
                 }
             }
+
+            return false;
         }
         catch (KafkaException ex) when (!ex.Error.IsFatal)
         {
             // Retried on the next tick (e.g. during a rebalance); nothing is lost, a re-read is absorbed by the store.
             LogCommitRejected(ex.Error.Code, ex.Error.Reason);
+            return false;
         }
     }
 
@@ -359,11 +384,7 @@ internal sealed partial class KafkaAuditSource
             try
             {
                 // Cached from fetch responses: no request is sent.
-                var watermarks = consumer.GetWatermarkOffsets(tracker.Partition);
-                if (watermarks.High.Value >= 0)
-                {
-                    tracker.HighWatermark = watermarks.High.Value;
-                }
+                tracker.SeeWatermarks(consumer.GetWatermarkOffsets(tracker.Partition));
 
                 var position = tracker.FirstRead >= 0 || tracker.CommittedNext >= 0 ? -1 : consumer.Position(tracker.Partition).Value;
                 lag += tracker.Lag(position);
@@ -375,6 +396,55 @@ internal sealed partial class KafkaAuditSource
         }
 
         Interlocked.Exchange(ref _lag, lag);
+    }
+
+    /// <summary>
+    /// Asks the brokers for what the cached values cannot tell: watermarks of paused or not yet fetched
+    /// partitions (a paused partition's cached watermark stops moving during a store outage, exactly when the
+    /// lag matters) and the committed position of partitions not read yet. Sent only when needed, at most every 5 s.
+    /// </summary>
+    private void QueryLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var unknownStart = new List<TopicPartition>();
+        foreach (var tracker in _trackers.Values)
+        {
+            if (_paused || tracker.HighWatermark < 0)
+            {
+                try
+                {
+                    tracker.SeeWatermarks(consumer.QueryWatermarkOffsets(tracker.Partition, LagQueryTimeout));
+                }
+                catch (KafkaException)
+                {
+                    // Not known this round.
+                }
+            }
+
+            if (tracker.CommittedNext < 0 && tracker.FirstRead < 0)
+            {
+                unknownStart.Add(tracker.Partition);
+            }
+        }
+
+        if (unknownStart.Count > 0)
+        {
+            try
+            {
+                foreach (var tpo in consumer.Committed(unknownStart, LagQueryTimeout))
+                {
+                    if (tpo.Offset.Value >= 0 && _trackers.TryGetValue(tpo.TopicPartition, out var tracker) && tracker.CommittedNext < 0)
+                    {
+                        tracker.CommittedNext = tpo.Offset.Value;
+                    }
+                }
+            }
+            catch (KafkaException)
+            {
+                // Not known this round.
+            }
+        }
+
+        RefreshLag(consumer);
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
@@ -424,7 +494,8 @@ internal sealed partial class KafkaAuditSource
             }
         }
 
-        Commit(consumer, revoked);
+        var committed = Commit(consumer, revoked);
+        ClearPause(consumer, partitions);
         foreach (var tracker in revoked)
         {
             tracker.Retire();
@@ -432,14 +503,40 @@ internal sealed partial class KafkaAuditSource
         }
 
         _assignedCount = _trackers.Count;
-        if (partitions.Count > 0)
+        if (partitions.Count > 0 && committed)
         {
             LogRevoked(partitions.Count);
         }
+        else if (partitions.Count > 0)
+        {
+            LogRevokedUncommitted(partitions.Count);
+        }
     }
 
-    private void OnLost(List<TopicPartitionOffset> partitions)
+    /// <summary>
+    /// librdkafka keeps a partition's paused flag across unassign and assign: a partition revoked while paused
+    /// and assigned back later would never be fetched again. Resume before letting it go.
+    /// </summary>
+    private void ClearPause(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
+        if (!_paused || partitions.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Resume(partitions.Select(p => p.TopicPartition));
+        }
+        catch (KafkaException ex)
+        {
+            LogResumeFailed(ex.Error.Code, ex.Error.Reason);
+        }
+    }
+
+    private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
+        ClearPause(consumer, partitions);
         var lost = new List<PartitionTracker>(partitions.Count);
         foreach (var tpo in partitions)
         {
@@ -548,11 +645,17 @@ internal sealed partial class KafkaAuditSource
     [LoggerMessage(Level = LogLevel.Information, Message = "Commit not accepted now ({Code}: {Reason}); retried on the next tick")]
     private partial void LogCommitRejected(ErrorCode code, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resuming partitions that are being revoked failed ({Code}: {Reason})")]
+    private partial void LogResumeFailed(ErrorCode code, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: {Partitions}")]
     private partial void LogAssigned(int count, string partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after committing what was completed")]
     private partial void LogRevoked(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {Count} partitions, but the broker refused the last commit; their next owner re-reads from the previous commit and the store absorbs the duplicates")]
+    private partial void LogRevokedUncommitted(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost {Count} partitions; their in-flight messages will be re-read by the next owner")]
     private partial void LogLost(int count);

@@ -23,8 +23,11 @@ internal sealed class PartitionTracker(TopicPartition partition, KafkaDeadLetter
     /// <summary>The last committed position (poll thread only).</summary>
     public long CommittedNext { get; set; } = Offset.Unset.Value;
 
-    /// <summary>The last known high watermark (poll thread only).</summary>
-    public long HighWatermark { get; set; } = Offset.Unset.Value;
+    /// <summary>The highest known high watermark (poll thread only).</summary>
+    public long HighWatermark { get; private set; } = Offset.Unset.Value;
+
+    /// <summary>The last known low watermark: where a group without a committed offset starts (poll thread only).</summary>
+    public long LowWatermark { get; private set; } = Offset.Unset.Value;
 
     /// <summary>The offset after the last completed message, or <see cref="Offset.Unset"/>.</summary>
     public long CompletedNext => Volatile.Read(ref _completedNext);
@@ -40,6 +43,20 @@ internal sealed class PartitionTracker(TopicPartition partition, KafkaDeadLetter
     }
 
     public void Retire() => _retired = true;
+
+    /// <summary>Cached watermarks lag behind queried ones while paused, so the high one only moves up.</summary>
+    public void SeeWatermarks(WatermarkOffsets watermarks)
+    {
+        if (watermarks.High.Value >= 0)
+        {
+            HighWatermark = Math.Max(HighWatermark, watermarks.High.Value);
+        }
+
+        if (watermarks.Low.Value >= 0)
+        {
+            LowWatermark = watermarks.Low.Value;
+        }
+    }
 
     public void Complete(IngestMessage message)
     {
@@ -68,7 +85,7 @@ internal sealed class PartitionTracker(TopicPartition partition, KafkaDeadLetter
     /// <summary>The lag of this partition: high watermark minus committed (or first read) position.</summary>
     public long Lag(long position)
     {
-        var from = CommittedNext >= 0 ? CommittedNext : FirstRead >= 0 ? FirstRead : position;
+        var from = CommittedNext >= 0 ? CommittedNext : FirstRead >= 0 ? FirstRead : position >= 0 ? position : LowWatermark;
         return HighWatermark >= 0 && from >= 0 ? Math.Max(0, HighWatermark - from) : 0;
     }
 }

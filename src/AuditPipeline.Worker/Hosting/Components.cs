@@ -28,8 +28,10 @@ internal static class Components
         }
         else
         {
-            // The api role still follows the plans topic and publishes export notifications when Kafka is configured.
-            services.AddKafkaSource(configuration, consumeAuditTopics: false);
+            // The api role still follows the plans topic (its export audit events are classified by plan)
+            // and publishes export notifications, whenever Kafka is configured.
+            services.AddKafkaPlans(configuration);
+            services.AddKafkaNotifications(configuration);
         }
 
         if (options.Api)

@@ -70,6 +70,16 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Raises a fatal error in any client (<c>rd_kafka_test_fatal_error</c>), as a fenced or broken client would see.</summary>
+    public static void TriggerFatalError(Handle client, string reason)
+    {
+        var err = Native.TestFatalError(client, reason);
+        if (err != 0)
+        {
+            throw new InvalidOperationException($"rd_kafka_test_fatal_error failed with error {err}.");
+        }
+    }
+
     /// <summary>Produces one record and waits for its acknowledgement.</summary>
     public Task<DeliveryResult<byte[]?, byte[]?>> ProduceAsync(string topic, string? key, string? value, int? partition = null, Headers? headers = null) =>
         ProduceAsync(topic, key is null ? null : Encoding.UTF8.GetBytes(key), value is null ? null : Encoding.UTF8.GetBytes(value), partition, headers);
@@ -222,17 +232,32 @@ public sealed class MockKafkaCluster : IDisposable
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         private delegate int MockTopicCreateFn(IntPtr mockCluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);
 
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate int TestFatalErrorFn(IntPtr rk, int err, [MarshalAs(UnmanagedType.LPUTF8Str)] string reason);
+
         private static readonly Lazy<IntPtr> Library = new(LoadLibrdkafka);
 
         public static IntPtr MockCluster(Handle handle)
         {
+            var fn = Marshal.GetDelegateForFunctionPointer<HandleMockClusterFn>(NativeLibrary.GetExport(Library.Value, "rd_kafka_handle_mock_cluster"));
+            var cluster = fn(RawHandle(handle));
+            return cluster != IntPtr.Zero ? cluster : throw new InvalidOperationException("The client owns no mock cluster.");
+        }
+
+        public static int TestFatalError(Handle handle, string reason)
+        {
+            var fn = Marshal.GetDelegateForFunctionPointer<TestFatalErrorFn>(NativeLibrary.GetExport(Library.Value, "rd_kafka_test_fatal_error"));
+
+            // RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID (82): what a fenced static group member sees.
+            return fn(RawHandle(handle), 82, reason);
+        }
+
+        private static IntPtr RawHandle(Handle handle)
+        {
             // Confluent.Kafka keeps the native rd_kafka_t* in an internal SafeHandle.
             var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
                 ?? throw new InvalidOperationException("Confluent.Kafka's Handle.LibrdkafkaHandle was not found.");
-            var safe = (SafeHandle)property.GetValue(handle)!;
-            var fn = Marshal.GetDelegateForFunctionPointer<HandleMockClusterFn>(NativeLibrary.GetExport(Library.Value, "rd_kafka_handle_mock_cluster"));
-            var cluster = fn(safe.DangerousGetHandle());
-            return cluster != IntPtr.Zero ? cluster : throw new InvalidOperationException("The client owns no mock cluster.");
+            return ((SafeHandle)property.GetValue(handle)!).DangerousGetHandle();
         }
 
         public static int TopicCreate(IntPtr cluster, string topic, int partitions, int replicationFactor)

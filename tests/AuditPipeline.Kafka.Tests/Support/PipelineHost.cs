@@ -114,11 +114,17 @@ internal sealed class PipelineHost : IAsyncDisposable
         return builder.Build();
     }
 
-    public static async Task<PipelineHost> StartAsync(MockKafkaCluster cluster, TestTopics topics, IAuditStore store, Action<Dictionary<string, string?>>? configure = null)
+    public static async Task<PipelineHost> StartAsync(
+        MockKafkaCluster cluster,
+        TestTopics topics,
+        IAuditStore store,
+        Action<Dictionary<string, string?>>? configure = null,
+        Action<IServiceProvider>? beforeStart = null)
     {
         var settings = Configuration(cluster, topics);
         configure?.Invoke(settings);
         var host = Build(settings, store);
+        beforeStart?.Invoke(host.Services);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(timeout.Token);
         return new PipelineHost(host);
