@@ -13,13 +13,13 @@ public sealed class InboxCrashTests : IDisposable
     [Fact]
     public async Task Killed_with_sigkill_three_times_mid_ingest_every_line_is_stored_exactly_once()
     {
-        var (validIds, malformed) = await WriteInboxAsync(linesPerKind: 6000, malformedEvery: 97);
+        var (validIds, malformed) = await WriteInboxAsync(linesPerKind: 25_000, malformedEvery: 97);
         var random = new Random(20261130);
         for (var round = 0; round < 3; round++)
         {
             await using var worker = _sandbox.Start();
             await _sandbox.WaitReadyAsync(worker, TimeSpan.FromSeconds(60));
-            await Task.Delay(random.Next(200, 1500), TestContext.Current.CancellationToken);
+            await Task.Delay(random.Next(100, 900), TestContext.Current.CancellationToken);
             worker.Kill();
             await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
         }
@@ -43,11 +43,11 @@ public sealed class InboxCrashTests : IDisposable
     [Fact]
     public async Task Stopped_with_sigterm_mid_ingest_it_exits_cleanly_and_a_restart_neither_skips_nor_repeats()
     {
-        var (validIds, malformed) = await WriteInboxAsync(linesPerKind: 6000, malformedEvery: 101);
+        var (validIds, malformed) = await WriteInboxAsync(linesPerKind: 25_000, malformedEvery: 101);
         await using (var worker = _sandbox.Start())
         {
             await _sandbox.WaitReadyAsync(worker, TimeSpan.FromSeconds(60));
-            await Task.Delay(700, TestContext.Current.CancellationToken);
+            await Task.Delay(300, TestContext.Current.CancellationToken);
             worker.Terminate();
             Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         }
