@@ -214,7 +214,11 @@ internal static class ApiLoad
         {
             "memory" => new InMemoryAuditStore(),
             "fixed" => new FixedPageStore(events),
-            _ => throw new ArgumentException($"Unknown store '{kind}'; use memory or fixed (file-backed stores keep their files in {dir})."),
+            "embedded" => new AuditPipeline.Embedded.Storage.SqliteAuditStore(
+                Microsoft.Extensions.Options.Options.Create(new AuditPipeline.Embedded.EmbeddedStoreOptions { Path = Path.Combine(dir, "embedded") }),
+                new AuditPipeline.Core.Retention.RetentionPlanRegistry(Microsoft.Extensions.Options.Options.Create(new AuditPipeline.Core.Retention.RetentionOptions())),
+                Microsoft.Extensions.Options.Options.Create(new AuditPipeline.Core.Retention.RetentionOptions())),
+            _ => throw new ArgumentException($"Unknown store '{kind}'; use memory, fixed or embedded (file-backed stores keep their files in {dir})."),
         };
         for (var i = 0; i < events.Count; i += 10_000)
         {
