@@ -36,7 +36,7 @@ public static class KafkaServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddKafkaSource(this IServiceCollection services, IConfiguration configuration)
     {
-        if (!AddKafkaOptions(services, configuration))
+        if (!AddKafkaOptions(services, configuration) || services.Any(d => d.ServiceType == typeof(KafkaAuditSource)))
         {
             return services;
         }

@@ -58,6 +58,12 @@ public sealed class KafkaCompositionTests(MockKafkaCluster cluster)
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Kafka:BootstrapServers"] = "127.0.0.1:9" });
         builder.Services.AddKafkaNotifications(builder.Configuration).AddKafkaPlans(builder.Configuration);
         builder.Services.AddKafkaSource(builder.Configuration).AddKafkaNotifications(builder.Configuration).AddKafkaPlans(builder.Configuration);
+        builder.Services.AddKafkaSource(builder.Configuration);
+        using (var provider = builder.Services.BuildServiceProvider())
+        {
+            Assert.Single(provider.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations, r => r.Name == "kafka");
+        }
+
         Assert.Single(builder.Services, d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>));
         Assert.Single(builder.Services, d => d.ServiceType == typeof(INotificationChannel));
         Assert.Equal(

@@ -91,6 +91,36 @@ public sealed class KafkaSourceDeliveryTests(MockKafkaCluster cluster)
     }
 
     [Fact]
+    public async Task A_rejected_message_is_committed_only_after_its_dead_letter_is_acknowledged()
+    {
+        var topics = TestTopics.Create(cluster, partitions: 1);
+        var before = RawMessages.Valid(SourceKind.Crm);
+        var after = Enumerable.Range(0, 5).Select(_ => RawMessages.Valid(SourceKind.Crm)).ToList();
+        await cluster.ProduceAsync(topics.Crm, Key(before), before.Value);
+        await cluster.ProduceAsync(topics.Crm, Encoding.UTF8.GetBytes("org_42"), "not json"u8.ToArray());
+        foreach (var m in after)
+        {
+            await cluster.ProduceAsync(topics.Crm, Key(m), m.Value);
+        }
+
+        // The dead-letter topic has no leader: nothing can be acknowledged there.
+        cluster.SetTopicError(topics.DeadLetter, 5);
+        var store = new RecordingStore();
+        await using var host = await PipelineHost.StartAsync(cluster, topics, store);
+        await Eventually.TrueAsync(() => store.Count == 1 + after.Count, Patience, () => $"{store.Count} stored");
+
+        // Later messages are stored, but nothing at or past the unacknowledged rejection (offset 1) is committed.
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.True(Committed(topics) <= 1, $"committed {Committed(topics)} while the dead letter of offset 1 was not acknowledged");
+
+        cluster.SetTopicError(topics.DeadLetter, 0);
+        await Eventually.TrueAsync(() => Committed(topics) == Ends(topics), Patience, () => "offsets not committed after the dead letter was acknowledged");
+        var dead = Assert.Single(cluster.ReadAll(topics.DeadLetter));
+        Assert.Equal("1", Header(dead, "audit.source.offset"));
+        Assert.Equal("not json"u8.ToArray(), dead.Message.Value);
+    }
+
+    [Fact]
     public async Task Topics_that_appear_after_start_are_consumed()
     {
         var topics = TestTopics.Create(cluster, partitions: 1) with { Ai = MockKafkaCluster.UniqueName("late-ai") };

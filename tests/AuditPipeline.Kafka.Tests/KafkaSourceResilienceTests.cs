@@ -123,7 +123,9 @@ public sealed class KafkaSourceResilienceTests(MockKafkaCluster cluster)
     {
         var topics = TestTopics.Create(cluster, partitions: 2);
         var messages = Enumerable.Range(0, 3_000).Select(i => RawMessages.Valid(SourceKinds.All[i % 4])).ToList();
-        cluster.ProduceMany(messages.Select(m => (topics.TopicOf(m.Kind), (byte[]?)null, m.Value, (int?)null)));
+
+        // Spread evenly (the sticky partitioner would fill some partitions only), so both consumers get enough to pause.
+        cluster.ProduceMany(messages.Select((m, i) => (topics.TopicOf(m.Kind), (byte[]?)null, m.Value, (int?)(i / 4 % 2))));
         void Small(Dictionary<string, string?> s)
         {
             s["Ingest:ChannelCapacity"] = "100";

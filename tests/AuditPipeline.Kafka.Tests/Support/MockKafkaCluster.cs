@@ -70,6 +70,12 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the brokers answer every metadata request for <paramref name="topic"/> with an error (e.g. 5,
+    /// LEADER_NOT_AVAILABLE) so that nothing can be produced to it; 0 makes it available again.
+    /// </summary>
+    public void SetTopicError(string topic, int error) => Native.TopicSetError(_mockCluster, topic, error);
+
     /// <summary>Raises a fatal error in any client (<c>rd_kafka_test_fatal_error</c>), as a fenced or broken client would see.</summary>
     public static void TriggerFatalError(Handle client, string reason)
     {
@@ -233,6 +239,9 @@ public sealed class MockKafkaCluster : IDisposable
         private delegate int MockTopicCreateFn(IntPtr mockCluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitionCount, int replicationFactor);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        private delegate void TopicSetErrorFn(IntPtr mockCluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int error);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         private delegate int TestFatalErrorFn(IntPtr rk, int err, [MarshalAs(UnmanagedType.LPUTF8Str)] string reason);
 
         private static readonly Lazy<IntPtr> Library = new(LoadLibrdkafka);
@@ -242,6 +251,12 @@ public sealed class MockKafkaCluster : IDisposable
             var fn = Marshal.GetDelegateForFunctionPointer<HandleMockClusterFn>(NativeLibrary.GetExport(Library.Value, "rd_kafka_handle_mock_cluster"));
             var cluster = fn(RawHandle(handle));
             return cluster != IntPtr.Zero ? cluster : throw new InvalidOperationException("The client owns no mock cluster.");
+        }
+
+        public static void TopicSetError(IntPtr cluster, string topic, int error)
+        {
+            var fn = Marshal.GetDelegateForFunctionPointer<TopicSetErrorFn>(NativeLibrary.GetExport(Library.Value, "rd_kafka_mock_topic_set_error"));
+            fn(cluster, topic, error);
         }
 
         public static int TestFatalError(Handle handle, string reason)
