@@ -32,8 +32,19 @@ internal static class KafkaThroughput
 {
     private const int PartitionsPerTopic = 16;
 
+    /// <summary>The store the pipeline rounds write to: <c>--store memory</c> (default) or <c>--store embedded</c> (SQLite in a temp directory).</summary>
+    private static string _pipelineStore = "memory";
+
     public static async Task<int> RunAsync(string[] args)
     {
+        var storeAt = Array.IndexOf(args, "--store");
+        if (storeAt >= 0 && storeAt + 1 < args.Length)
+        {
+            _pipelineStore = args[storeAt + 1];
+            args = [.. args[..storeAt], .. args[(storeAt + 2)..]];
+        }
+
+        Console.WriteLine($"Pipeline rounds write to the {_pipelineStore} store.");
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
         var malformedEvery = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
         var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
@@ -99,6 +110,32 @@ internal static class KafkaThroughput
     /// <summary>The store under measurement.</summary>
     private static InMemoryAuditStore CreateStore() => new();
 
+    private static DisposableStore PipelineStore(string directory)
+    {
+        if (_pipelineStore == "memory")
+        {
+            return new DisposableStore(CreateStore(), null);
+        }
+
+        var retention = Microsoft.Extensions.Options.Options.Create(new AuditPipeline.Core.Retention.RetentionOptions());
+        var sqlite = new AuditPipeline.Embedded.Storage.SqliteAuditStore(
+            Microsoft.Extensions.Options.Options.Create(new AuditPipeline.Embedded.EmbeddedStoreOptions { Path = directory }),
+            new AuditPipeline.Core.Retention.RetentionPlanRegistry(retention),
+            retention);
+        return new DisposableStore(sqlite, () =>
+        {
+            sqlite.Dispose();
+            Directory.Delete(directory, recursive: true);
+        });
+    }
+
+    private sealed class DisposableStore(IAuditStore inner, Action? dispose) : IDisposable
+    {
+        public IAuditStore Store { get; } = inner;
+
+        public void Dispose() => dispose?.Invoke();
+    }
+
     private static IEnumerable<(SourceKind Kind, string Org, byte[] Value)> Messages(int count, int malformedEvery)
     {
         var run = Guid.NewGuid().ToString("N")[..6];
@@ -157,8 +194,9 @@ internal static class KafkaThroughput
     private static async Task<(TimeSpan Elapsed, int Stored, long DeadLettered)> PipelineAsync(
         MockKafkaCluster cluster, Dictionary<SourceKind, string> topics, string dlq, string plans, int count)
     {
-        var store = CreateStore();
-        using var host = BuildHost(cluster, topics, dlq, plans, store, []);
+        var directory = Directory.CreateTempSubdirectory("ap-kafka-bench-");
+        using var store = PipelineStore(directory.FullName);
+        using var host = BuildHost(cluster, topics, dlq, plans, store.Store, []);
         long completed = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -199,7 +237,7 @@ internal static class KafkaThroughput
 
         var elapsed = Stopwatch.GetElapsedTime(start);
         await host.StopAsync();
-        return (elapsed, store.Count, Interlocked.Read(ref dead));
+        return (elapsed, (int)(Interlocked.Read(ref completed) - Interlocked.Read(ref dead)), Interlocked.Read(ref dead));
     }
 
     /// <summary>The Kafka source alone: a queue that completes each message as it is written.</summary>
