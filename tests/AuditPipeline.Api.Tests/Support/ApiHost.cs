@@ -19,6 +19,10 @@ public sealed class ApiHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
+    // What the host made for itself (no store or directory given) it also cleans up.
+    private bool _ownsStore;
+    private bool _ownsDirectory;
+
     private ApiHost(WebApplication app, IAuditStore store, string directory, ManualTimeProvider time, StoreIngestQueue queue)
     {
         _app = app;
@@ -48,6 +52,8 @@ public sealed class ApiHost : IAsyncDisposable
         HttpMessageHandler? webhookHandler = null,
         Action<IServiceCollection>? configure = null)
     {
+        var ownsDirectory = directory is null;
+        var ownsStore = store is null;
         directory ??= Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         store ??= TestStores.Create(directory);
@@ -79,7 +85,7 @@ public sealed class ApiHost : IAsyncDisposable
         var app = builder.Build();
         app.MapAuditApi();
         await app.StartAsync();
-        return new ApiHost(app, store, directory, time, queue);
+        return new ApiHost(app, store, directory, time, queue) { _ownsStore = ownsStore, _ownsDirectory = ownsDirectory && ownsStore };
     }
 
     /// <summary>A client that sends <c>Authorization: Bearer {key}</c> (none when null).</summary>
@@ -108,6 +114,22 @@ public sealed class ApiHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
+        if (_ownsStore && Store is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+
+        if (_ownsDirectory)
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held open; the temp folder is cleaned by the OS eventually.
+            }
+        }
     }
 }
 

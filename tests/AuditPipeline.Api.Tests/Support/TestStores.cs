@@ -1,18 +1,31 @@
+using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
+using AuditPipeline.Embedded;
+using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Testing;
+using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Api.Tests.Support;
 
 /// <summary>
-/// The one place the suite creates a store. It is the in-memory reference store today; to run the whole
-/// suite on another store (the embedded SQLite one), change only this method.
+/// The one place the suite creates a store: the embedded SQLite store, the one the facade serves from
+/// by default. Set <c>AUDIT_API_TESTS_STORE=memory</c> to run the suite on the in-memory reference store
+/// instead (both must pass).
 /// </summary>
 public static class TestStores
 {
     public static IAuditStore Create(string directory)
     {
-        _ = directory; // a file-backed store keeps its files here
-        return new InMemoryAuditStore();
+        if (Environment.GetEnvironmentVariable("AUDIT_API_TESTS_STORE") == "memory")
+        {
+            return new InMemoryAuditStore();
+        }
+
+        var retention = Options.Create(new RetentionOptions());
+        return new SqliteAuditStore(
+            Options.Create(new EmbeddedStoreOptions { Path = Path.Combine(directory, "store") }),
+            new RetentionPlanRegistry(retention),
+            retention);
     }
 
     /// <summary>A store in a fresh directory of its own.</summary>
