@@ -212,7 +212,8 @@ public sealed class ExportJobTests
     [Fact]
     public async Task Exports_expire_after_the_retention_days()
     {
-        await using var host = await ApiHost.StartAsync(settings: new Dictionary<string, string?> { ["Exports:RetentionDays"] = "7" });
+        // The periodic cleanup is set far apart so that only the explicit runs below delete anything.
+        await using var host = await ApiHost.StartAsync(settings: new Dictionary<string, string?> { ["Exports:RetentionDays"] = "7", ["Exports:CleanupInterval"] = "30.00:00:00" });
         await host.SeedAsync(Dataset.Generate(50, seed: 8));
         var client = host.Client();
         var id = await CreateAsync(client, "{}");

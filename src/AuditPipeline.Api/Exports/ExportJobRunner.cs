@@ -206,10 +206,7 @@ internal sealed partial class ExportJobRunner(
             await notifier.PublishAsync(job, cancellationToken);
 
             // Given up or delivered, the outcome is settled: a restart does not notify again.
-            if (await jobs.GetAsync(job.Id, CancellationToken.None) is { } current)
-            {
-                await jobs.SaveAsync(current with { Notified = true }, CancellationToken.None);
-            }
+            await jobs.UpdateIfPresentAsync(job.Id, current => current with { Notified = true }, CancellationToken.None);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

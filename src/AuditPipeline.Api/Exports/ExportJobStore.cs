@@ -14,6 +14,10 @@ internal sealed partial class ExportJobStore
 {
     private readonly string _dir;
 
+    // Serializes read-modify-write updates with deletion, so a late update never brings back a record
+    // the cleanup has just deleted.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     public ExportJobStore(IOptions<ExportOptions> options)
     {
         _dir = Path.GetFullPath(options.Value.Path);
@@ -78,11 +82,39 @@ internal sealed partial class ExportJobStore
         return jobs;
     }
 
+    /// <summary>Replaces a record only if it still exists; false when it was deleted meanwhile.</summary>
+    public async Task<bool> UpdateIfPresentAsync(string id, Func<ExportJob, ExportJob> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (await GetAsync(id, cancellationToken) is not { } current)
+            {
+                return false;
+            }
+
+            await SaveAsync(change(current), cancellationToken);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public void Delete(string id)
     {
-        File.Delete(CsvPath(id));
-        File.Delete(PartialPath(id));
-        File.Delete(RecordPath(id));
+        _gate.Wait();
+        try
+        {
+            File.Delete(CsvPath(id));
+            File.Delete(PartialPath(id));
+            File.Delete(RecordPath(id));
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Leftovers of interrupted writes (temporary records, partial CSVs of unknown jobs) older than the cut-off.</summary>
