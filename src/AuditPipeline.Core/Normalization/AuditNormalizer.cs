@@ -104,4 +104,21 @@ internal static class Common
     /// <summary>The channel's display name, else the one implied by the actor.</summary>
     public static string Source(string? channel, AuditActor actor) =>
         Sources.FromChannel(channel) ?? Sources.FromActorType(actor.Type);
+
+    /// <summary>Where an Outsprint envelope came from: its <c>origin</c> object, with the source following the actor when no channel is named.</summary>
+    public static EnvelopeOrigin Origin(in RawMessage m, JsonElement? origin, AuditActor actor) => new(
+        Source(m.LenientString(origin, "channel"), actor),
+        m.LenientString(origin, "ip"),
+        m.LenientString(origin, "user_agent"),
+        m.LenientString(origin, "request_id"));
+
+    /// <summary>The record's before and after (cloned to outlive the parse) and the changes between them.</summary>
+    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(in RawMessage m)
+    {
+        var before = m.Raw(F.before)?.Clone();
+        var after = m.Raw(F.after)?.Clone();
+        return (before, after, ChangeSet.Compute(before, after));
+    }
 }
+
+internal readonly record struct EnvelopeOrigin(string Source, string? Ip, string? UserAgent, string? RequestId);

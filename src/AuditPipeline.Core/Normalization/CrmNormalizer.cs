@@ -25,16 +25,15 @@ internal static class CrmNormalizer
         var data = m.OptionalObject(F.data);
         var entityId = m.OptionalString(data, "id", "data.id");
         var entityName = m.OptionalString(data, "name", "data.name");
-        var channel = m.LenientString(origin, "channel");
         if (m.Failed)
         {
             return NormalizeResult.Reject(m.Error!);
         }
 
-        var before = m.Raw(F.before)?.Clone();
-        var after = m.Raw(F.after)?.Clone();
+        var from = Common.Origin(m, origin, actor);
+        var (before, after, changes) = Common.BeforeAfter(m);
         var details = new EventDetails();
-        details.Add("requestId", m.LenientString(origin, "request_id"));
+        details.Add("requestId", from.RequestId);
 
         var e = new AuditEvent
         {
@@ -47,10 +46,10 @@ internal static class CrmNormalizer
             Outcome = Outcomes.Success,
             Actor = actor,
             Entity = new AuditEntity(obj, entityId, entityName),
-            Source = Common.Source(channel, actor),
-            Ip = m.LenientString(origin, "ip"),
-            UserAgent = m.LenientString(origin, "user_agent"),
-            Changes = ChangeSet.Compute(before, after),
+            Source = from.Source,
+            Ip = from.Ip,
+            UserAgent = from.UserAgent,
+            Changes = changes,
             Before = before,
             After = after,
             Ai = null,

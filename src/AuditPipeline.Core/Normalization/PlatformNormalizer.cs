@@ -39,16 +39,15 @@ internal static class PlatformNormalizer
         var targetType = m.OptionalString(target, "type", "target.type");
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetName = m.OptionalString(target, "name", "target.name");
-        var channel = m.LenientString(origin, "channel");
         if (m.Failed)
         {
             return NormalizeResult.Reject(m.Error!);
         }
 
-        var before = m.Raw(F.before)?.Clone();
-        var after = m.Raw(F.after)?.Clone();
+        var from = Common.Origin(m, origin, actor);
+        var (before, after, changes) = Common.BeforeAfter(m);
         var details = new EventDetails();
-        details.Add("requestId", m.LenientString(origin, "request_id"));
+        details.Add("requestId", from.RequestId);
         details.AddMembers(m.Raw(F.details));
 
         var e = new AuditEvent
@@ -62,10 +61,10 @@ internal static class PlatformNormalizer
             Outcome = Outcomes.Success,
             Actor = actor,
             Entity = new AuditEntity(targetType ?? obj, targetId, targetName),
-            Source = Common.Source(channel, actor),
-            Ip = m.LenientString(origin, "ip"),
-            UserAgent = m.LenientString(origin, "user_agent"),
-            Changes = ChangeSet.Compute(before, after),
+            Source = from.Source,
+            Ip = from.Ip,
+            UserAgent = from.UserAgent,
+            Changes = changes,
             Before = before,
             After = after,
             Ai = null,
