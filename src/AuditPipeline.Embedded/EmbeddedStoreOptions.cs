@@ -17,6 +17,13 @@ public sealed class EmbeddedStoreOptions
     /// <summary>Directory of archived (enterprise, older than ArchiveAfterDays) partitions; default <c>&lt;Path&gt;/archive</c>.</summary>
     public string? ArchivePath { get; set; }
 
+    /// <summary>
+    /// Opens the store for reading only (the <c>verify</c> verb): no lock file, no catalog or partition
+    /// created, no retention, appends refused, and it can run beside the worker that owns the directory.
+    /// Not bound from configuration; set in code by read-only tools.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
     internal string ResolvedArchivePath =>
         string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
 }

@@ -25,6 +25,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     private readonly IngestOptions _options;
     private readonly ILogger<IngestPipeline> _logger;
     private readonly TimeProvider _time;
+    private readonly IAppendObserver[] _observers;
     private long _written;
     private long _completed;
     private volatile bool _storeFailing;
@@ -35,8 +36,10 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         AuditMetrics metrics,
         IOptions<IngestOptions> options,
         ILogger<IngestPipeline> logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IEnumerable<IAppendObserver>? observers = null)
     {
+        _observers = observers?.ToArray() ?? [];
         _store = store;
         _normalizer = normalizer;
         _metrics = metrics;
@@ -204,6 +207,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         if (events.Count > 0)
         {
             var results = await AppendWithRetryAsync(events, ct);
+            await NotifyObserversAsync(events, results, ct);
             for (var j = 0; j < results.Count; j++)
             {
                 var message = batch.Messages[owners[j]];
@@ -285,6 +289,27 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         }
     }
 
+    private async Task NotifyObserversAsync(List<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken ct)
+    {
+        foreach (var observer in _observers)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await observer.OnAppendedAsync(events, results, ct);
+                    break;
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    var delay = Backoff.Delay(attempt, _options.RetryMin, _options.RetryMax);
+                    LogObserverFailed(ex, observer.GetType().Name, attempt + 1, delay);
+                    await Task.Delay(delay, _time, ct);
+                }
+            }
+        }
+    }
+
     private async Task DeadLetterWithRetryAsync(IngestMessage message, string reason, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
@@ -307,6 +332,9 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} events failed (attempt {Attempt}); retrying in {Delay}")]
     private partial void LogStoreFailed(Exception ex, int count, int attempt, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The append observer {Observer} failed (attempt {Attempt}); retrying in {Delay}")]
+    private partial void LogObserverFailed(Exception ex, string observer, int attempt, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The store accepts writes again after {Attempts} failed attempts")]
     private partial void LogStoreRecovered(int attempts);

@@ -1,0 +1,16 @@
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Storage;
+
+namespace AuditPipeline.Core.Ingest;
+
+/// <summary>
+/// Told of every batch the store answered, before any of its messages is completed (so before a source
+/// checkpoints past them). Integrity sealing uses it to learn which events were stored. An observer
+/// that throws holds the batch back: the pipeline retries it with backoff, as for a failing store.
+/// </summary>
+public interface IAppendObserver
+{
+    /// <param name="events">The events offered to the store, in order.</param>
+    /// <param name="results">The store's answer for each, in the same order.</param>
+    ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken);
+}
