@@ -1,44 +1,103 @@
 namespace AuditPipeline.Worker.Verbs;
 
 /// <summary>
-/// <c>AuditPipeline.Worker [run|setup [--print]|normalize --kind K [file]|demo] [--Section:Key=value ...]</c>.
-/// The first argument picks the verb when it is not a switch; everything else is configuration.
+/// <c>AuditPipeline.Worker [verb] [verb options] [--Section:Key=value ...]</c>. The first argument picks
+/// the verb when it is not a switch (<c>run</c> otherwise); <c>--help</c> anywhere prints the verb's usage
+/// and exits 0; an unknown verb or switch exits 2 naming it. Everything that is not a verb option is
+/// configuration, read by the host's command-line provider.
 /// </summary>
+/// <remarks>
+/// Hand-parsed on purpose: configuration switches are open-ended (<c>--Kafka:Client:sasl.mechanism=…</c>,
+/// any key of any section), which a declarative parser such as System.CommandLine cannot declare, so it
+/// would still need this layer to tell a configuration switch from a misspelt one.
+/// </remarks>
 internal static class VerbDispatcher
 {
-    public const string Usage = """
-        Usage: AuditPipeline.Worker [verb] [--Section:Key=value ...]
-          run                              consume, store and serve the API (default)
-          setup [--print]                  create or update Elasticsearch templates, ILM policies and roles
-                                           (--print writes them as JSON without touching a cluster)
-          normalize --kind <kind> [file]   raw JSONL (stdin when no file) to AuditEvent JSONL on stdout;
-                                           kinds: crm, auth, ai, platform; exit 1 if any line was rejected
-          demo                             write 90 days of realistic Outsprint activity into the inbox and run
-        """;
+    public static IReadOnlyList<VerbSpec> Verbs { get; } =
+    [
+        new("run", "run", "consume, store and serve the API (the default verb)",
+            """
+            Runs the roles in Roles (ingest, api or both) until SIGTERM or Ctrl+C. Sources: Kafka when
+            Kafka:BootstrapServers is set, the inbox when Inbox:Path is set. Store: Elasticsearch when
+            Elasticsearch:Url is set, else the embedded SQLite store under Store:Embedded:Path.
+            """,
+            args => RunVerb.RunAsync(args)),
+        new("demo", "demo", "write 90 days of realistic Outsprint activity into the inbox and run",
+            """
+            Writes generated activity of three organisations into Inbox:Path (default ./inbox) once, then
+            runs the worker on the embedded store with a demo API key that can read and export everything.
+            Demo:EventsPerOrg (default 6000) sets the amount.
+            """,
+            DemoVerb.RunAsync),
+        new("setup", "setup [--print]", "create or update Elasticsearch templates, ILM policies and roles",
+            """
+            Idempotent. --print writes every request as JSON on stdout and touches no cluster.
+            """,
+            SetupVerb.RunAsync,
+            Flags: ["--print"]),
+        new("normalize", "normalize --kind <kind> [file]", "raw JSONL (stdin when no file) to AuditEvent JSONL on stdout",
+            """
+            Kinds: crm, auth, ai, platform. One AuditEvent per accepted line on stdout, in input order;
+            'line N: reason' on stderr per rejected line; blank lines skipped; exit 1 if any was rejected.
+            """,
+            args => NormalizeVerb.RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error),
+            ValueOptions: ["--kind"],
+            Positionals: 1),
+    ];
 
-    public static async Task<int> RunAsync(string[] args)
+    public static string Usage
     {
-        var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
-        var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
-        return verb switch
+        get
         {
-            "run" => await RunVerb.RunAsync(rest),
-            "demo" => await DemoVerb.RunAsync(rest),
-            "setup" => await SetupVerb.RunAsync(rest),
-            "normalize" => await NormalizeVerb.RunAsync(rest, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error),
-            "help" or "--help" or "-h" => Help(Console.Out, 0),
-            _ => Help(Console.Error, 2, $"Unknown verb '{verb}'."),
-        };
+            var lines = new List<string> { "Usage: AuditPipeline.Worker [verb] [options] [--Section:Key=value ...]", string.Empty, "Verbs:" };
+            lines.AddRange(Verbs.Select(v => $"  {v.Synopsis,-34} {v.Summary}"));
+            lines.Add(string.Empty);
+            lines.Add("Configuration switches (--Kafka:BootstrapServers=host:9092) override appsettings.json and");
+            lines.Add("environment variables (Kafka__BootstrapServers). 'AuditPipeline.Worker <verb> --help' for a verb.");
+            return string.Join(Environment.NewLine, lines);
+        }
     }
 
-    private static int Help(TextWriter w, int code, string? error = null)
+    public static async Task<int> RunAsync(string[] args) => await RunAsync(args, Console.Out, Console.Error);
+
+    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (error is not null)
+        if (args.Length > 0 && args[0] is "help" or "--help" or "-h" or "-?")
         {
-            w.WriteLine(error);
+            if (args.Length > 1 && Find(args[1]) is { } topic)
+            {
+                await stdout.WriteLineAsync(topic.Help);
+                return 0;
+            }
+
+            await stdout.WriteLineAsync(Usage);
+            return 0;
         }
 
-        w.WriteLine(Usage);
-        return code;
+        var named = args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal);
+        var verb = Find(named ? args[0] : "run");
+        if (verb is null)
+        {
+            await stderr.WriteLineAsync($"Unknown verb '{args[0]}'.{Environment.NewLine}{Usage}");
+            return 2;
+        }
+
+        var rest = named ? args[1..] : args;
+        if (rest.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            await stdout.WriteLineAsync(verb.Help);
+            return 0;
+        }
+
+        if (CommandLineSwitches.FindProblem(rest, verb) is { } problem)
+        {
+            await stderr.WriteLineAsync($"{problem}{Environment.NewLine}{verb.Help}");
+            return 2;
+        }
+
+        return await verb.Run(rest);
     }
+
+    private static VerbSpec? Find(string name) =>
+        Verbs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.Ordinal));
 }
