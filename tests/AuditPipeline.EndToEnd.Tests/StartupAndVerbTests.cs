@@ -70,6 +70,7 @@ public sealed class StartupAndVerbTests : IDisposable
         }
 
         Assert.Contains("kind=\"crm\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("service_name=\"audit-pipeline\"", metrics, StringComparison.Ordinal);
         var openapi = JsonNode.Parse(await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken))!;
         Assert.NotNull(openapi["paths"]!["/v1/orgs/{orgId}/events"]);
     }

@@ -1,9 +1,11 @@
+using System.Reflection;
 using System.Text.Json;
 using AuditPipeline.Core.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Serilog;
 
 namespace AuditPipeline.Worker.Hosting;
@@ -11,6 +13,13 @@ namespace AuditPipeline.Worker.Hosting;
 /// <summary>The composition of the <c>run</c> verb: one host, the roles configured, Kestrel always on (health and metrics).</summary>
 internal static class WorkerHost
 {
+    /// <summary>The OpenTelemetry <c>service.name</c> every signal carries.</summary>
+    public const string ServiceName = "audit-pipeline";
+
+    /// <summary>The informational version of the build (<c>service.version</c>).</summary>
+    public static string ServiceVersion { get; } =
+        typeof(WorkerHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? defaults = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -41,7 +50,9 @@ internal static class WorkerHost
         });
 
         builder.Services.AddHealthChecks();
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(AuditMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(ServiceName, serviceVersion: ServiceVersion, serviceInstanceId: Environment.MachineName))
+            .WithMetrics(m => m.AddMeter(AuditMetrics.MeterName).AddPrometheusExporter());
         builder.Services.AddAuditCore(builder.Configuration);
         builder.Services.AddComponents(builder.Configuration, options);
 
