@@ -38,6 +38,9 @@ public sealed class AuditNormalizer
     {
     }
 
+    /// <summary>Called once a message is parsed; lets a test make normalization fail from the inside.</summary>
+    internal Action<JsonElement>? OnParsed { get; init; }
+
     /// <summary>Never throws: any bytes give an event or a reason.</summary>
     public NormalizeResult Normalize(SourceKind kind, ReadOnlyMemory<byte> utf8, DateTimeOffset receivedAt)
     {
@@ -98,6 +101,7 @@ public sealed class AuditNormalizer
                 return NormalizeResult.Reject($"the message is not a JSON object (it is {RawMessage.Describe(root)})", RejectReason.InvalidJson);
             }
 
+            OnParsed?.Invoke(root);
             var received = AuditJson.TruncateToMilliseconds(receivedAt);
             var result = kind switch
             {

@@ -58,6 +58,11 @@ internal sealed class PlausibleTime(RetentionPlanRegistry registry, TimeSpan max
         {
             if (root.TryGetProperty("ts", out var v) && v.TryGetInt64(out var ts))
             {
+                if (ts == 0)
+                {
+                    return ": an unset date?";
+                }
+
                 if (ts is > long.MinValue / 1000 and < long.MaxValue / 1000 && Plausible(ts * 1000, e.ReceivedAt))
                 {
                     return ": seconds instead of milliseconds?";
@@ -74,7 +79,8 @@ internal sealed class PlausibleTime(RetentionPlanRegistry registry, TimeSpan max
             return ": an unset date?";
         }
 
-        for (var year = e.ReceivedAt.Year - 1; year <= e.ReceivedAt.Year; year++)
+        // Only a time in another year than its reception can have the wrong year.
+        for (var year = Math.Max(1, e.ReceivedAt.Year - 1); year <= e.ReceivedAt.Year && t.Year != e.ReceivedAt.Year; year++)
         {
             if (t.Month == 2 && t.Day == 29 && !DateTime.IsLeapYear(year))
             {
