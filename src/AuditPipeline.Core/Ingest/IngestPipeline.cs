@@ -267,13 +267,13 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             _appender.MarkFailing();
             var delay = Backoff.Delay(round, _options.RetryMin, _options.RetryMax);
             LogNoProof(events.Count, answers[0].SuspectReason!, round + 1, delay);
-            if (batch.Count < 4 * _options.BatchSize && await WaitForMoreAsync(_batches.Reader, delay, ct) && _batches.Reader.TryRead(out var next))
-            {
-                batch.Merge(next);
-            }
-            else
+            if (batch.Count >= 4 * _options.BatchSize)
             {
                 await Task.Delay(delay, _time, ct);
+            }
+            else if (await WaitForMoreAsync(_batches.Reader, delay, ct) && _batches.Reader.TryRead(out var next))
+            {
+                batch.Merge(next);
             }
         }
 
