@@ -28,7 +28,9 @@ internal sealed class AuditEventJsonConverter : JsonConverter<AuditEvent>
         AuditJson.Serialize(writer, value);
 }
 
+// Events hold raw JSON nested up to 64 deep, plus the event's own levels (see AuditJsonContext).
 [JsonSourceGenerationOptions(
+    MaxDepth = 128,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     Converters = [typeof(AuditEventJsonConverter), typeof(UtcMillisecondsConverter)])]

@@ -265,7 +265,9 @@ internal static class SearchTexts
     }
 }
 
+// Events hold raw JSON nested up to 64 deep, plus the event's own levels (see AuditJsonContext).
 [JsonSourceGenerationOptions(
+    MaxDepth = 128,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(UtcMillisecondsConverter)])]
 [JsonSerializable(typeof(AuditDocument))]

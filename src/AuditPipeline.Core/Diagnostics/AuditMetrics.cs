@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using AuditPipeline.Core.Normalization;
 
 namespace AuditPipeline.Core.Diagnostics;
 
 /// <summary>
 /// The pipeline's instruments (exported as Prometheus text at /metrics): consumed, stored, duplicate
-/// and dead-lettered counters by <c>kind</c>, the consumer lag gauge and the store write latency.
+/// and dead-lettered counters by <c>kind</c> (dead-lettered also by <c>reason</c>, a <see cref="RejectReason"/>
+/// label), the consumer lag gauge, the bytes buffered in the ingest pipeline and the store write latency.
 /// </summary>
 public sealed class AuditMetrics : IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class AuditMetrics : IDisposable
     private readonly Counter<long> _unknownType;
     private readonly Histogram<double> _storeWrite;
     private readonly ConcurrentDictionary<string, Func<long>> _lagSources = new(StringComparer.Ordinal);
+    private Func<long>? _bufferedBytes;
 
     public AuditMetrics(IMeterFactory meterFactory)
     {
@@ -34,6 +37,11 @@ public sealed class AuditMetrics : IDisposable
             description: "Time to append one batch to the store.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
         _meter.CreateObservableGauge("audit_consumer_lag", ObserveLag, description: "High watermark minus committed offset, summed over assigned partitions.");
+        _meter.CreateObservableGauge(
+            "audit_ingest_buffered_bytes",
+            () => _bufferedBytes?.Invoke() ?? 0,
+            unit: "By",
+            description: "Raw bytes of messages taken by the ingest pipeline and not yet completed (bounded by Ingest:MaxBufferedBytes).");
     }
 
     public void Consumed(string kind, long n = 1) => _consumed.Add(n, new KeyValuePair<string, object?>("kind", kind));
@@ -42,7 +50,14 @@ public sealed class AuditMetrics : IDisposable
 
     public void Duplicate(string kind, long n = 1) => _duplicate.Add(n, new KeyValuePair<string, object?>("kind", kind));
 
-    public void DeadLettered(string kind, long n = 1) => _deadLettered.Add(n, new KeyValuePair<string, object?>("kind", kind));
+    /// <summary>A dead letter whose class the caller does not know; counted under reason <c>internal</c>. Prefer the overload with a reason.</summary>
+    public void DeadLettered(string kind, long n = 1) => DeadLettered(kind, RejectReason.Internal, n);
+
+    public void DeadLettered(string kind, RejectReason reason, long n = 1) =>
+        _deadLettered.Add(n, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("reason", reason.Label()));
+
+    /// <summary>The ingest pipeline reports its buffered bytes through this.</summary>
+    public void RegisterBufferedBytes(Func<long> bytes) => _bufferedBytes = bytes;
 
     public void UnknownType(string kind) => _unknownType.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

@@ -52,7 +52,10 @@ public sealed class UtcMillisecondsConverter : JsonConverter<DateTimeOffset>
     }
 }
 
+// The normalizer accepts raw messages nested up to 64 deep; an event nests them up to two levels
+// deeper (changes[].before), a page or a store document a few more: 128 leaves room for all.
 [JsonSourceGenerationOptions(
+    MaxDepth = 128,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     Converters = [typeof(UtcMillisecondsConverter)])]

@@ -3,7 +3,8 @@ namespace AuditPipeline.Core.Ingest;
 /// <summary>
 /// <code>
 /// "Ingest": { "ChannelCapacity": 10000, "BatchSize": 1000, "BatchDelay": "00:00:00.050",
-///             "MaxMessageBytes": 1048576, "RetryMin": "00:00:00.200", "RetryMax": "00:00:30" }
+///             "MaxMessageBytes": 1048576, "MaxBufferedBytes": 268435456, "MaxFutureSkew": "1.00:00:00",
+///             "RetryMin": "00:00:00.200", "RetryMax": "00:00:30" }
 /// </code>
 /// </summary>
 public sealed class IngestOptions
@@ -20,6 +21,16 @@ public sealed class IngestOptions
 
     /// <summary>Messages larger than this are dead-lettered (contract: MaxMessageBytes, default 1 MiB).</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Raw bytes of messages written to the pipeline and not yet completed; with ChannelCapacity it bounds
+    /// memory when the store stalls (contract: Ingest:MaxBufferedBytes, default 256 MiB). A message larger
+    /// than the whole budget is still taken when nothing else is buffered.
+    /// </summary>
+    public long MaxBufferedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How far after its reception an event's time may lie before it is rejected as implausible (default 1 day).</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromDays(1);
 
     public TimeSpan RetryMin { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -45,6 +56,16 @@ public sealed class IngestOptions
         if (MaxMessageBytes < 1)
         {
             yield return $"{SectionName}:MaxMessageBytes must be positive (was {MaxMessageBytes}).";
+        }
+
+        if (MaxBufferedBytes < 1)
+        {
+            yield return $"{SectionName}:MaxBufferedBytes must be positive (was {MaxBufferedBytes}).";
+        }
+
+        if (MaxFutureSkew < TimeSpan.Zero || MaxFutureSkew > TimeSpan.FromDays(3650))
+        {
+            yield return $"{SectionName}:MaxFutureSkew must be a duration from 00:00:00 to 3650.00:00:00 (was {MaxFutureSkew}).";
         }
 
         if (RetryMin <= TimeSpan.Zero || RetryMax < RetryMin)

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using AuditPipeline.Core.Diagnostics;
-using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Storage;
 using Microsoft.Extensions.Hosting;
@@ -10,25 +9,40 @@ using Microsoft.Extensions.Options;
 namespace AuditPipeline.Core.Ingest;
 
 /// <summary>
-/// Between the sources and the store: a bounded channel of raw messages, normalized and grouped into
-/// batches by size and time, appended with retry and backoff while the store is down (the full
-/// channel is the sources' backpressure), then each message completed in the order it arrived, so a
-/// source never checkpoints past a message that is not durable.
+/// Between the sources and the store: a bounded channel of raw messages (bounded in count by
+/// <c>Ingest:ChannelCapacity</c> and in bytes by <c>Ingest:MaxBufferedBytes</c>, counted from write to
+/// completion), normalized and grouped into batches by size and time, appended while the store is down
+/// with retry and backoff (the full channel is the sources' backpressure), then each message completed
+/// in the order it arrived, so a source never checkpoints past a message that is not durable.
 /// </summary>
+/// <remarks>
+/// <para>Only an unavailable store stops ingestion. <see cref="IsolatingAppender"/> retries a store
+/// that throws <see cref="StoreUnavailableException"/> (or is cancelled), and splits a batch that throws
+/// anything else down to the single events that throw alone (suspects).</para>
+/// <para>The rule for suspects: an event is dead-lettered ("the store refused the event: ...") only
+/// when the store has shown it works, that is when some other event appended in the same attempt got an
+/// answer. When every event failed on its own, nothing tells an unwritable event from an unclassified
+/// store failure (a bug, an unwrapped network error), so the batch is treated as unavailability:
+/// <see cref="StoreFailing"/> is set, nothing is completed or dead-lettered, and the attempt is
+/// repeated after a backoff, taking in the batches that arrive meanwhile (up to four batches' worth of
+/// messages): if their events are stored, the store works and the suspects are dead-lettered; if they
+/// fail too, the store is failing and everything waits. So a lone poison event waits only until the
+/// next message arrives, and a transient error never dead-letters a whole batch.</para>
+/// </remarks>
 public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 {
     private readonly Channel<IngestMessage> _input;
-    private readonly Channel<Batch> _batches;
-    private readonly IAuditStore _store;
+    private readonly Channel<IngestBatch> _batches;
     private readonly AuditNormalizer _normalizer;
     private readonly AuditMetrics _metrics;
     private readonly IngestOptions _options;
     private readonly ILogger<IngestPipeline> _logger;
     private readonly TimeProvider _time;
-    private readonly IAppendObserver[] _observers;
+    private readonly IsolatingAppender _appender;
+    private readonly ByteBudget _bytes;
     private long _written;
     private long _completed;
-    private volatile bool _storeFailing;
+    private int _budgetFull;
 
     public IngestPipeline(
         IAuditStore store,
@@ -39,13 +53,14 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         TimeProvider? time = null,
         IEnumerable<IAppendObserver>? observers = null)
     {
-        _observers = observers?.ToArray() ?? [];
-        _store = store;
         _normalizer = normalizer;
         _metrics = metrics;
         _options = options.Value;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _appender = new IsolatingAppender(store, observers?.ToArray() ?? [], metrics, _options, _time, logger);
+        _bytes = new ByteBudget(_options.MaxBufferedBytes);
+        metrics.RegisterBufferedBytes(() => _bytes.Used);
         _input = Channel.CreateBounded<IngestMessage>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -53,7 +68,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         });
 
         // Two batches may wait while one is written: normalization overlaps the store's I/O.
-        _batches = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2)
+        _batches = Channel.CreateBounded<IngestBatch>(new BoundedChannelOptions(2)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -62,21 +77,48 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     }
 
     /// <summary>True while appends are failing and being retried.</summary>
-    public bool StoreFailing => _storeFailing;
+    public bool StoreFailing => _appender.Failing;
 
     /// <summary>Messages written and not yet completed.</summary>
     public long InFlight => Interlocked.Read(ref _written) - Interlocked.Read(ref _completed);
 
+    /// <summary>Raw bytes of messages written and not yet completed.</summary>
+    public long BufferedBytes => _bytes.Used;
+
     public async ValueTask WriteAsync(IngestMessage message, CancellationToken cancellationToken)
     {
-        await _input.Writer.WriteAsync(message, cancellationToken);
+        var size = message.Value.Length;
+        if (!_bytes.TryReserve(size))
+        {
+            BudgetFull();
+            await _bytes.ReserveAsync(size, cancellationToken);
+        }
+
+        try
+        {
+            await _input.Writer.WriteAsync(message, cancellationToken);
+        }
+        catch
+        {
+            _bytes.Release(size);
+            throw;
+        }
+
         Interlocked.Increment(ref _written);
     }
 
     public bool TryWrite(IngestMessage message)
     {
+        var size = message.Value.Length;
+        if (!_bytes.TryReserve(size))
+        {
+            BudgetFull();
+            return false;
+        }
+
         if (!_input.Writer.TryWrite(message))
         {
+            _bytes.Release(size);
             return false;
         }
 
@@ -84,8 +126,12 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         return true;
     }
 
-    public ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken) =>
-        _input.Writer.WaitToWriteAsync(cancellationToken);
+    /// <summary>Completes when there is room for a message in the channel and, in bytes, for the message last refused.</summary>
+    public async ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken)
+    {
+        await _bytes.WaitForRoomAsync(cancellationToken);
+        return await _input.Writer.WaitToWriteAsync(cancellationToken);
+    }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -101,6 +147,15 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             Task.Run(() => BatchLoopAsync(stoppingToken), stoppingToken),
             Task.Run(() => WriteLoopAsync(stoppingToken), stoppingToken));
 
+    private void BudgetFull()
+    {
+        // Logged once per episode: sources pause until completions free room.
+        if (Interlocked.Exchange(ref _budgetFull, 1) == 0)
+        {
+            LogBudgetFull(_bytes.Used, _options.MaxBufferedBytes);
+        }
+    }
+
     private async Task BatchLoopAsync(CancellationToken ct)
     {
         var reader = _input.Reader;
@@ -108,7 +163,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         {
             while (await reader.WaitToReadAsync(ct))
             {
-                var batch = new Batch(Math.Min(_options.BatchSize, 1024));
+                var batch = new IngestBatch(Math.Min(_options.BatchSize, 1024));
                 var started = _time.GetTimestamp();
                 while (batch.Count < _options.BatchSize)
                 {
@@ -137,7 +192,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         }
     }
 
-    private static async Task<bool> WaitForMoreAsync(ChannelReader<IngestMessage> reader, TimeSpan wait, CancellationToken ct)
+    private static async Task<bool> WaitForMoreAsync<T>(ChannelReader<T> reader, TimeSpan wait, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(wait);
@@ -151,13 +206,13 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         }
     }
 
-    private void Add(Batch batch, IngestMessage message)
+    private void Add(IngestBatch batch, IngestMessage message)
     {
         var kind = message.KindLabel;
         _metrics.Consumed(kind);
         if (message.Prebuilt is { } prebuilt)
         {
-            batch.Add(message, prebuilt, null);
+            batch.Add(message, prebuilt, null, default);
             return;
         }
 
@@ -169,11 +224,11 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                 _metrics.UnknownType(kind);
             }
 
-            batch.Add(message, result.Event, null);
+            batch.Add(message, result.Event, null, default);
         }
         else
         {
-            batch.Add(message, null, result.Error);
+            batch.Add(message, null, result.Error, result.Reason);
         }
     }
 
@@ -191,47 +246,77 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         }
     }
 
-    private async Task WriteBatchAsync(Batch batch, CancellationToken ct)
+    private async Task WriteBatchAsync(IngestBatch batch, CancellationToken ct)
     {
-        var events = new List<AuditEvent>(batch.Count);
-        var owners = new List<int>(batch.Count);
-        for (var i = 0; i < batch.Count; i++)
+        for (var round = 0; ; round++)
         {
-            if (batch.Events[i] is { } e)
+            var (events, owners) = batch.Pending();
+            if (events.Count == 0)
             {
-                events.Add(e);
-                owners.Add(i);
+                break;
+            }
+
+            var answers = await _appender.AppendAsync(events, ct);
+            if (answers.Any(a => a.Answered))
+            {
+                Settle(batch, answers, owners);
+                break;
+            }
+
+            // Every event failed on its own: no proof the store works (see the class remarks).
+            _appender.MarkFailing();
+            var delay = Backoff.Delay(round, _options.RetryMin, _options.RetryMax);
+            LogNoProof(events.Count, answers[0].SuspectReason!, round + 1, delay);
+            if (batch.Count >= 4 * _options.BatchSize)
+            {
+                await Task.Delay(delay, _time, ct);
+            }
+            else if (await WaitForMoreAsync(_batches.Reader, delay, ct) && _batches.Reader.TryRead(out var next))
+            {
+                batch.Merge(next);
             }
         }
 
-        if (events.Count > 0)
+        await FinishAsync(batch, ct);
+    }
+
+    /// <summary>Records the store's answers; suspects become dead letters with the store's reason.</summary>
+    private void Settle(IngestBatch batch, Answer[] answers, List<int> owners)
+    {
+        for (var j = 0; j < answers.Length; j++)
         {
-            var results = await AppendWithRetryAsync(events, ct);
-            await NotifyObserversAsync(events, results, ct);
-            for (var j = 0; j < results.Count; j++)
+            var i = owners[j];
+            var message = batch.Messages[i];
+            batch.Events[i] = null;
+            if (answers[j].Result is not { } result)
             {
-                var message = batch.Messages[owners[j]];
-                switch (results[j].Outcome)
-                {
-                    case AppendOutcome.Stored:
-                        _metrics.Stored(message.KindLabel);
-                        break;
-                    case AppendOutcome.Duplicate:
-                        _metrics.Duplicate(message.KindLabel);
-                        break;
-                    default:
-                        batch.Errors[owners[j]] = "the store refused the event: " + (results[j].Error ?? "no reason given");
-                        break;
-                }
+                batch.Fail(i, "the store refused the event: " + answers[j].SuspectReason, RejectReason.StoreRejected);
+                continue;
+            }
+
+            switch (result.Outcome)
+            {
+                case AppendOutcome.Stored:
+                    _metrics.Stored(message.KindLabel);
+                    break;
+                case AppendOutcome.Duplicate:
+                    _metrics.Duplicate(message.KindLabel);
+                    break;
+                default:
+                    batch.Fail(i, "the store refused the event: " + (result.Error ?? "no reason given"), RejectReason.StoreRejected);
+                    break;
             }
         }
+    }
 
+    private async Task FinishAsync(IngestBatch batch, CancellationToken ct)
+    {
         List<Task>? deadLetters = null;
         for (var i = 0; i < batch.Count; i++)
         {
             if (batch.Errors[i] is { } error)
             {
-                (deadLetters ??= []).Add(DeadLetterWithRetryAsync(batch.Messages[i], error, ct));
+                (deadLetters ??= []).Add(DeadLetterWithRetryAsync(batch.Messages[i], error, batch.Reasons[i], ct));
             }
         }
 
@@ -253,71 +338,24 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                 LogCompleteFailed(ex, message.KindLabel);
             }
 
+            _bytes.Release(message.Value.Length);
             Interlocked.Increment(ref _completed);
         }
-    }
 
-    private async Task<IReadOnlyList<AppendResult>> AppendWithRetryAsync(List<AuditEvent> events, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
+        if (_budgetFull == 1 && _bytes.Used < _options.MaxBufferedBytes && Interlocked.Exchange(ref _budgetFull, 0) == 1)
         {
-            var started = _time.GetTimestamp();
-            try
-            {
-                var results = await _store.AppendAsync(events, ct);
-                _metrics.StoreWrite(_time.GetElapsedTime(started));
-                if (results.Count != events.Count)
-                {
-                    throw new InvalidOperationException($"The store answered {results.Count} results for {events.Count} events.");
-                }
-
-                if (_storeFailing)
-                {
-                    _storeFailing = false;
-                    LogStoreRecovered(attempt);
-                }
-
-                return results;
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                _storeFailing = true;
-                var delay = Backoff.Delay(attempt, _options.RetryMin, _options.RetryMax);
-                LogStoreFailed(ex, events.Count, attempt + 1, delay);
-                await Task.Delay(delay, _time, ct);
-            }
+            LogBudgetRoom(_bytes.Used);
         }
     }
 
-    private async Task NotifyObserversAsync(List<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken ct)
-    {
-        foreach (var observer in _observers)
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await observer.OnAppendedAsync(events, results, ct);
-                    break;
-                }
-                catch (Exception ex) when (!ct.IsCancellationRequested)
-                {
-                    var delay = Backoff.Delay(attempt, _options.RetryMin, _options.RetryMax);
-                    LogObserverFailed(ex, observer.GetType().Name, attempt + 1, delay);
-                    await Task.Delay(delay, _time, ct);
-                }
-            }
-        }
-    }
-
-    private async Task DeadLetterWithRetryAsync(IngestMessage message, string reason, CancellationToken ct)
+    private async Task DeadLetterWithRetryAsync(IngestMessage message, string reason, RejectReason reasonClass, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 await message.Origin.DeadLetterAsync(message, reason, ct);
-                _metrics.DeadLettered(message.KindLabel);
+                _metrics.DeadLettered(message.KindLabel, reasonClass);
                 LogDeadLettered(message.KindLabel, message.Position, reason);
                 return;
             }
@@ -330,14 +368,14 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} events failed (attempt {Attempt}); retrying in {Delay}")]
-    private partial void LogStoreFailed(Exception ex, int count, int attempt, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Each of {Count} events failed on its own ({Reason}), so nothing shows the store works: held as for an unavailable store (attempt {Attempt}), retrying in {Delay} with any messages that arrive meanwhile")]
+    private partial void LogNoProof(int count, string reason, int attempt, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The append observer {Observer} failed (attempt {Attempt}); retrying in {Delay}")]
-    private partial void LogObserverFailed(Exception ex, string observer, int attempt, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ingest pipeline holds {Bytes} bytes of messages not yet completed, the limit of Ingest:MaxBufferedBytes ({Limit}); sources wait")]
+    private partial void LogBudgetFull(long bytes, long limit);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The store accepts writes again after {Attempts} failed attempts")]
-    private partial void LogStoreRecovered(int attempts);
+    [LoggerMessage(Level = LogLevel.Information, Message = "The ingest pipeline has room again ({Bytes} bytes buffered)")]
+    private partial void LogBudgetRoom(long bytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering a {Kind} message failed (attempt {Attempt}); retrying in {Delay}")]
     private partial void LogDeadLetterFailed(Exception ex, string kind, int attempt, TimeSpan delay);
@@ -347,24 +385,6 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Completing a {Kind} message failed; it will be redelivered")]
     private partial void LogCompleteFailed(Exception ex, string kind);
-
-    private sealed class Batch(int capacity)
-    {
-        public List<IngestMessage> Messages { get; } = new(capacity);
-
-        public List<AuditEvent?> Events { get; } = new(capacity);
-
-        public List<string?> Errors { get; } = new(capacity);
-
-        public int Count => Messages.Count;
-
-        public void Add(IngestMessage m, AuditEvent? e, string? error)
-        {
-            Messages.Add(m);
-            Events.Add(e);
-            Errors.Add(error);
-        }
-    }
 }
 
 /// <summary>Exponential backoff with full jitter, capped.</summary>

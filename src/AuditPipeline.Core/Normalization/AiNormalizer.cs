@@ -23,7 +23,7 @@ internal static class AiNormalizer
         var operation = m.Required(F.operation);
         if (!m.Failed && !Names.IsPart(operation))
         {
-            m.Error = $"operation '{RawMessage.Shorten(operation)}' is not a lower-case word (letters, digits and underscores)";
+            m.Fail(RejectReason.InvalidValue, $"operation '{RawMessage.Shorten(operation)}' is not a lower-case word (letters, digits and underscores)");
         }
 
         var tool = m.Required(F.tool);
@@ -39,7 +39,7 @@ internal static class AiNormalizer
         var messageId = m.OptionalString(F.message_id);
         if (m.Failed)
         {
-            return NormalizeResult.Reject(m.Error!);
+            return m.Rejection();
         }
 
         var known = Operations.TryGetValue(operation, out var action);

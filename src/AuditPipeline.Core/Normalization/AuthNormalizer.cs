@@ -41,7 +41,7 @@ internal static class AuthNormalizer
     {
         var m = new RawMessage(root);
         var id = m.RequiredId(F.event_id);
-        var time = RequiredEpochMilliseconds(ref m);
+        var time = RequiredEpochMilliseconds(ref m, receivedAt);
         var org = m.RequiredId(F.tenant);
 
         // `logout` has no dot in the contract's list, so the form check accepts a known bare name too.
@@ -63,7 +63,7 @@ internal static class AuthNormalizer
         var targetName = m.OptionalString(target, "name", "target.name");
         if (m.Failed)
         {
-            return NormalizeResult.Reject(m.Error!);
+            return m.Rejection();
         }
 
         if (!known)
@@ -120,7 +120,7 @@ internal static class AuthNormalizer
         return NormalizeResult.Ok(e, unknownType: !known);
     }
 
-    private static DateTimeOffset RequiredEpochMilliseconds(ref RawMessage m)
+    private static DateTimeOffset RequiredEpochMilliseconds(ref RawMessage m, DateTimeOffset receivedAt)
     {
         const string name = "ts";
         if (m.Failed)
@@ -130,19 +130,23 @@ internal static class AuthNormalizer
 
         if (!m.TryGet(F.ts, out var v) || v.ValueKind == JsonValueKind.Null)
         {
-            m.Error = $"missing {name}";
+            m.Fail(RejectReason.MissingField, $"missing {name}");
             return default;
         }
 
         if (v.ValueKind != JsonValueKind.Number)
         {
-            m.Error = $"{name} must be a JSON integer of epoch milliseconds (was {RawMessage.Describe(v)})";
+            m.Fail(RejectReason.WrongType, $"{name} must be a JSON integer of epoch milliseconds (was {RawMessage.Describe(v)})");
             return default;
         }
 
         if (!v.TryGetInt64(out var ms) || !Instants.TryFromUnixMilliseconds(ms, out var t))
         {
-            m.Error = $"{name} {RawMessage.Shorten(v.GetRawText())} is not an instant in integer epoch milliseconds";
+            // An integer past year 9999 is most often a finer unit than milliseconds: the reason says so.
+            var hint = v.TryGetInt64(out var big) ? PlausibleTime.OutOfRangeHint(big, receivedAt) : string.Empty;
+            m.Fail(
+                hint.Length > 0 ? RejectReason.ImplausibleTime : RejectReason.InvalidValue,
+                $"{name} {RawMessage.Shorten(v.GetRawText())} is not an instant in integer epoch milliseconds{hint}");
             return default;
         }
 

@@ -13,6 +13,13 @@ public static class ChangeSet
     /// (no before) lists every field of after with before null; a deleted one (no after) every field
     /// of before with after null.
     /// </summary>
+    /// <remarks>
+    /// Linear in the size of before and after: each side is walked once and names are looked up in
+    /// hash sets (JsonElement.TryGetProperty scans the object, which made 40k keys take seconds).
+    /// Names compare by their decoded text. Of duplicate names, the first appearance decides where a
+    /// field is listed and, on its own side, its value; the value on the other side is the last
+    /// appearance, as JsonElement.TryGetProperty answers.
+    /// </remarks>
     public static IReadOnlyList<AuditChange> Compute(JsonElement? before, JsonElement? after)
     {
         var b = before is { ValueKind: JsonValueKind.Object } bo ? bo : (JsonElement?)null;
@@ -23,48 +30,52 @@ public static class ChangeSet
         }
 
         var changes = new List<AuditChange>();
+        HashSet<string>? beforeNames = null;
         if (b is { } bObj)
         {
-            var index = 0;
+            var afterLast = a is { } lookup ? LastByName(lookup) : null;
+            beforeNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in bObj.EnumerateObject())
             {
-                if (RepeatsEarlierName(bObj, p, index++))
+                var name = p.Name;
+                if (!beforeNames.Add(name))
                 {
                     continue;
                 }
 
-                if (a is null)
+                if (afterLast is null)
                 {
-                    changes.Add(new AuditChange(p.Name, p.Value, null));
+                    changes.Add(new AuditChange(name, p.Value, null));
                     continue;
                 }
 
-                var afterValue = TryGetSameName(a.Value, p, out var av) ? av : (JsonElement?)null;
+                var afterValue = afterLast.TryGetValue(name, out var av) ? av : (JsonElement?)null;
                 if (!SameValue(p.Value, afterValue))
                 {
-                    changes.Add(new AuditChange(p.Name, NullIfJsonNull(p.Value), NullIfJsonNull(afterValue)));
+                    changes.Add(new AuditChange(name, NullIfJsonNull(p.Value), NullIfJsonNull(afterValue)));
                 }
             }
         }
 
         if (a is { } aObj)
         {
-            var index = 0;
+            var afterNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in aObj.EnumerateObject())
             {
-                if (RepeatsEarlierName(aObj, p, index++))
+                var name = p.Name;
+                if (!afterNames.Add(name))
                 {
                     continue;
                 }
 
-                if (b is null)
+                if (beforeNames is null)
                 {
-                    changes.Add(new AuditChange(p.Name, null, p.Value));
+                    changes.Add(new AuditChange(name, null, p.Value));
                 }
-                else if (p.Value.ValueKind != JsonValueKind.Null && !TryGetSameName(b.Value, p, out _))
+                else if (p.Value.ValueKind != JsonValueKind.Null && !beforeNames.Contains(name))
                 {
                     // Absent before and null after are the same value; anything else is a change.
-                    changes.Add(new AuditChange(p.Name, null, p.Value));
+                    changes.Add(new AuditChange(name, null, p.Value));
                 }
             }
         }
@@ -72,37 +83,16 @@ public static class ChangeSet
         return changes;
     }
 
-    /// <summary>The member of <paramref name="obj"/> named like <paramref name="p"/> (by raw bytes unless escaped).</summary>
-    private static bool TryGetSameName(JsonElement obj, JsonProperty p, out JsonElement value)
+    /// <summary>Each name's last value (later duplicates overwrite earlier ones).</summary>
+    private static Dictionary<string, JsonElement> LastByName(JsonElement obj)
     {
-        var raw = JsonMarshal.GetRawUtf8PropertyName(p);
-        return raw.Contains((byte)'\\') ? obj.TryGetProperty(p.Name, out value) : obj.TryGetProperty(raw, out value);
-    }
-
-    /// <summary>True when a property of the same name came earlier in the object (only the first appearance counts).</summary>
-    private static bool RepeatsEarlierName(JsonElement obj, JsonProperty p, int index)
-    {
-        if (index == 0)
+        var last = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var p in obj.EnumerateObject())
         {
-            return false;
+            last[p.Name] = p.Value;
         }
 
-        var name = JsonMarshal.GetRawUtf8PropertyName(p);
-        var i = 0;
-        foreach (var q in obj.EnumerateObject())
-        {
-            if (i++ == index)
-            {
-                return false;
-            }
-
-            if (name.SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(q)) || (name.Contains((byte)'\\') && q.NameEquals(p.Name)))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return last;
     }
 
     private static bool SameValue(JsonElement x, JsonElement? y)

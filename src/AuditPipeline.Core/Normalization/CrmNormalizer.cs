@@ -27,7 +27,7 @@ internal static class CrmNormalizer
         var entityName = m.OptionalString(data, "name", "data.name");
         if (m.Failed)
         {
-            return NormalizeResult.Reject(m.Error!);
+            return m.Rejection();
         }
 
         var from = Common.Origin(m, origin, actor);

@@ -29,7 +29,7 @@ internal static class PlatformNormalizer
         var category = m.Required(F.category);
         if (!m.Failed && !PlatformCategories.Contains(category))
         {
-            m.Error = $"category '{RawMessage.Shorten(category)}' is not one of settings, security or data";
+            m.Fail(RejectReason.InvalidValue, $"category '{RawMessage.Shorten(category)}' is not one of settings, security or data");
         }
 
         var (type, obj, verb) = m.RequiredType(F.action);
@@ -41,7 +41,7 @@ internal static class PlatformNormalizer
         var targetName = m.OptionalString(target, "name", "target.name");
         if (m.Failed)
         {
-            return NormalizeResult.Reject(m.Error!);
+            return m.Rejection();
         }
 
         var from = Common.Origin(m, origin, actor);

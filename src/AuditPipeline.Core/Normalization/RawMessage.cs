@@ -41,6 +41,8 @@ internal ref struct RawMessage
 
     public string? Error;
 
+    public RejectReason Reason;
+
     // Top-level fields found in one pass over the root (the last of duplicate names wins, as with
     // JsonElement.TryGetProperty), so each later access is an index, not a scan of every property.
     private readonly FieldSlots _slots;
@@ -89,6 +91,15 @@ internal ref struct RawMessage
 
     public readonly bool Failed => Error is not null;
 
+    /// <summary>Records the message's reject reason (the first problem found wins: callers check <see cref="Failed"/> first).</summary>
+    public void Fail(RejectReason reason, string error)
+    {
+        Error = error;
+        Reason = reason;
+    }
+
+    public readonly NormalizeResult Rejection() => NormalizeResult.Reject(Error!, Reason);
+
     /// <summary>A required top-level string.</summary>
     public string Required(F field)
     {
@@ -99,13 +110,13 @@ internal ref struct RawMessage
 
         if (!TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
         {
-            Error = $"missing {Name(field)}";
+            Fail(RejectReason.MissingField, $"missing {Name(field)}");
             return string.Empty;
         }
 
         if (v.ValueKind != JsonValueKind.String)
         {
-            Error = $"{Name(field)} must be a JSON string (was {Describe(v)})";
+            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON string (was {Describe(v)})");
             return string.Empty;
         }
 
@@ -123,11 +134,11 @@ internal ref struct RawMessage
 
         if (s.Length == 0)
         {
-            Error = $"{Name(field)} is empty";
+            Fail(RejectReason.InvalidValue, $"{Name(field)} is empty");
         }
         else if (s.Length > MaxIdLength)
         {
-            Error = $"{Name(field)} is {s.Length} characters long, more than the limit of {MaxIdLength}";
+            Fail(RejectReason.InvalidValue, $"{Name(field)} is {s.Length} characters long, more than the limit of {MaxIdLength}");
         }
 
         return s;
@@ -148,7 +159,7 @@ internal ref struct RawMessage
 
         if (v.ValueKind != JsonValueKind.String)
         {
-            Error = $"{path} must be a JSON string (was {Describe(v)})";
+            Fail(RejectReason.WrongType, $"{path} must be a JSON string (was {Describe(v)})");
             return null;
         }
 
@@ -179,7 +190,7 @@ internal ref struct RawMessage
 
         if (v.ValueKind != JsonValueKind.Object)
         {
-            Error = $"{Name(field)} must be a JSON object (was {Describe(v)})";
+            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON object (was {Describe(v)})");
             return null;
         }
 
@@ -192,7 +203,7 @@ internal ref struct RawMessage
         var o = OptionalObject(field);
         if (!Failed && o is null)
         {
-            Error = $"missing {Name(field)}";
+            Fail(RejectReason.MissingField, $"missing {Name(field)}");
         }
 
         return o ?? default;
@@ -214,7 +225,7 @@ internal ref struct RawMessage
 
         if (!Instants.TryParseIso8601(s, out var t))
         {
-            Error = $"{name} '{Shorten(s)}' is not an ISO-8601 instant (a date and time with Z or an offset)";
+            Fail(RejectReason.InvalidValue, $"{name} '{Shorten(s)}' is not an ISO-8601 instant (a date and time with Z or an offset)");
         }
 
         return t;
@@ -233,7 +244,7 @@ internal ref struct RawMessage
         var dot = s.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0 || !Names.IsPart(s.AsSpan(0, dot)) || !Names.IsPart(s.AsSpan(dot + 1)))
         {
-            Error = $"{name} '{Shorten(s)}' is not of the form <object>.<verb> (lower-case letters, digits and underscores)";
+            Fail(RejectReason.InvalidValue, $"{name} '{Shorten(s)}' is not of the form <object>.<verb> (lower-case letters, digits and underscores)");
             return default;
         }
 

@@ -13,6 +13,16 @@ public interface IAuditStore
     /// store is unavailable (the caller retries the whole batch; already stored events then come back
     /// as <see cref="AppendOutcome.Duplicate"/>, never as a second copy).
     /// </summary>
+    /// <remarks>
+    /// The exception is the contract with the ingest pipeline. <see cref="StoreUnavailableException"/>
+    /// (or an <see cref="OperationCanceledException"/>) means the store cannot take writes now (no
+    /// connection, 5xx, 429, a full disk, read-only): the same batch is retried with backoff, forever.
+    /// Any other exception means this batch holds an event that can never be written: the pipeline
+    /// splits the batch and appends the halves down to single events, and dead-letters an event that
+    /// still throws alone ("the store refused the event: " + the message), once other events have been
+    /// stored. An event refused for good is better answered as <see cref="AppendOutcome.Rejected"/>
+    /// without throwing. So wrap every transient failure in <see cref="StoreUnavailableException"/>.
+    /// </remarks>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken);
 
     /// <summary>One event of an organisation, or null.</summary>

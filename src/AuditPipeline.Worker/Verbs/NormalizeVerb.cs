@@ -2,6 +2,7 @@ using System.Text.Json;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
+using AuditPipeline.Core.Retention;
 using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Worker.Verbs;
@@ -9,7 +10,8 @@ namespace AuditPipeline.Worker.Verbs;
 /// <summary>
 /// <c>normalize --kind &lt;kind&gt; [file]</c>: raw JSONL in, AuditEvent JSONL out in input order; one
 /// <c>line N: reason</c> per rejected message on stderr; blank lines skipped; exit 1 if any was rejected.
-/// Useful on its own for producers checking their payloads.
+/// Useful on its own for producers checking their payloads. The rules are ingestion's, times included:
+/// plausible against the current time and the Retention section's plans.
 /// </summary>
 internal static class NormalizeVerb
 {
@@ -17,7 +19,7 @@ internal static class NormalizeVerb
     {
         string? kindName = null;
         string? file = null;
-        var maxBytes = new IngestOptions().MaxMessageBytes;
+        var switches = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -29,14 +31,11 @@ internal static class NormalizeVerb
             {
                 kindName = a["--kind=".Length..];
             }
-            else if (a.StartsWith("--MaxMessageBytes=", StringComparison.OrdinalIgnoreCase) ||
-                     a.StartsWith("--Ingest:MaxMessageBytes=", StringComparison.OrdinalIgnoreCase))
+            else if (a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal) &&
+                     (a.Contains(':', StringComparison.Ordinal) || a.StartsWith("--MaxMessageBytes=", StringComparison.OrdinalIgnoreCase)))
             {
-                if (!int.TryParse(a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..], out maxBytes) || maxBytes < 1)
-                {
-                    await stderr.WriteLineAsync($"MaxMessageBytes must be a positive integer (was '{a}').");
-                    return 2;
-                }
+                // Configuration, as for run: --Ingest:MaxFutureSkew=, --Retention:Orgs:org_42:Plan=, --MaxMessageBytes=.
+                switches.Add(a);
             }
             else if (!a.StartsWith('-') && file is null)
             {
@@ -47,6 +46,12 @@ internal static class NormalizeVerb
                 await stderr.WriteLineAsync($"Unexpected argument '{a}'.\n{VerbDispatcher.Usage}");
                 return 2;
             }
+        }
+
+        if (Configure(switches, out var ingest, out var registry) is { } problems)
+        {
+            await stderr.WriteLineAsync(problems);
+            return 2;
         }
 
         if (!SourceKinds.TryParse(kindName, out var kind))
@@ -68,7 +73,7 @@ internal static class NormalizeVerb
             return 2;
         }
 
-        var normalizer = new AuditNormalizer(Options.Create(new IngestOptions { MaxMessageBytes = maxBytes }));
+        var normalizer = new AuditNormalizer(Options.Create(ingest), registry);
         var rejected = 0;
         await using (input)
         await using (var output = new BufferedStream(stdout, 64 * 1024))
@@ -102,5 +107,43 @@ internal static class NormalizeVerb
         }
 
         return rejected > 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The same rules as ingestion: appsettings.json, environment variables and the switches give the
+    /// Ingest options (MaxMessageBytes, MaxFutureSkew) and the Retention plans the time checks use.
+    /// </summary>
+    private static string? Configure(List<string> switches, out IngestOptions ingest, out RetentionPlanRegistry registry)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine([.. switches])
+            .Build();
+        ingest = new IngestOptions();
+        var retention = new RetentionOptions();
+        registry = null!;
+        try
+        {
+            configuration.GetSection(IngestOptions.SectionName).Bind(ingest);
+            configuration.GetSection(RetentionOptions.SectionName).Bind(retention);
+            if (configuration.GetValue<int?>("MaxMessageBytes") is { } top)
+            {
+                ingest.MaxMessageBytes = top;
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            return $"Invalid configuration: {ex.Message}";
+        }
+
+        var problems = ingest.Validate().Concat(retention.Validate()).ToList();
+        if (problems.Count > 0)
+        {
+            return string.Join('\n', problems);
+        }
+
+        registry = new RetentionPlanRegistry(Options.Create(retention));
+        return null;
     }
 }

@@ -84,7 +84,8 @@ public sealed class WorkerSandbox : IDisposable
         do
         {
             var url = $"/v1/orgs/{org}/events?limit=500{filter}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
-            var page = JsonNode.Parse(await Http.GetStringAsync(new Uri(url, UriKind.Relative)))!;
+            // An event may hold raw JSON 64 levels deep, which a page nests deeper than the reader's default.
+            var page = JsonNode.Parse(await Http.GetStringAsync(new Uri(url, UriKind.Relative)), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 })!;
             ids.AddRange(page["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
             cursor = page["nextCursor"]?.GetValue<string>();
         }

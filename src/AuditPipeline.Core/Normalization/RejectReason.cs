@@ -1,0 +1,56 @@
+namespace AuditPipeline.Core.Normalization;
+
+/// <summary>
+/// The class of a rejection: a small closed set, so <c>audit_events_dead_lettered_total{reason}</c>
+/// stays a handful of series however many distinct sentences the reasons hold.
+/// </summary>
+public enum RejectReason
+{
+    /// <summary>Not UTF-8, not JSON, or not a JSON object.</summary>
+    InvalidJson,
+
+    /// <summary>A required field is absent or null.</summary>
+    MissingField,
+
+    /// <summary>A field of the wrong JSON type.</summary>
+    WrongType,
+
+    /// <summary>A field of the right type whose value the contract refuses (empty id, bad type, not an instant...).</summary>
+    InvalidValue,
+
+    /// <summary>Larger than MaxMessageBytes.</summary>
+    TooLarge,
+
+    /// <summary>A string or member name holding an unpaired UTF-16 surrogate: it cannot be stored faithfully.</summary>
+    UnstorableText,
+
+    /// <summary>Objects and arrays nested deeper than 64 levels.</summary>
+    TooDeep,
+
+    /// <summary>A time too far in the future or already past its organisation's retention.</summary>
+    ImplausibleTime,
+
+    /// <summary>The store refused the event for good.</summary>
+    StoreRejected,
+
+    /// <summary>Anything else: an unexpected failure turned into a rejection rather than a crash.</summary>
+    Internal,
+}
+
+public static class RejectReasons
+{
+    /// <summary>The metric label: invalid_json, missing_field, wrong_type, invalid_value, too_large, unstorable_text, too_deep, implausible_time, store_rejected, internal.</summary>
+    public static string Label(this RejectReason reason) => reason switch
+    {
+        RejectReason.InvalidJson => "invalid_json",
+        RejectReason.MissingField => "missing_field",
+        RejectReason.WrongType => "wrong_type",
+        RejectReason.InvalidValue => "invalid_value",
+        RejectReason.TooLarge => "too_large",
+        RejectReason.UnstorableText => "unstorable_text",
+        RejectReason.TooDeep => "too_deep",
+        RejectReason.ImplausibleTime => "implausible_time",
+        RejectReason.StoreRejected => "store_rejected",
+        _ => "internal",
+    };
+}

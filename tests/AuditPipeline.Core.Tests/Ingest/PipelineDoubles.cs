@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Ingest;
+using AuditPipeline.Core.Storage;
+using AuditPipeline.Testing;
+
+namespace AuditPipeline.Core.Tests.Ingest;
+
+/// <summary>Records completions and dead letters in order.</summary>
+internal sealed class RecordingOrigin : IMessageOrigin
+{
+    public ConcurrentQueue<IngestMessage> Completed { get; } = new();
+
+    public ConcurrentQueue<(IngestMessage Message, string Reason)> DeadLettered { get; } = new();
+
+    public void Complete(IngestMessage message) => Completed.Enqueue(message);
+
+    public Task DeadLetterAsync(IngestMessage message, string reason, CancellationToken cancellationToken)
+    {
+        DeadLettered.Enqueue((message, reason));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>An in-memory store whose appends can throw (per call, from the events offered) or wait on a gate.</summary>
+internal sealed class ScriptedStore : IAuditStore
+{
+    private readonly InMemoryAuditStore _inner = new();
+    private int _calls;
+
+    /// <summary>Given the events of one append, the exception to throw (or null to store them).</summary>
+    public Func<IReadOnlyList<AuditEvent>, Exception?> Fault { get; set; } = _ => null;
+
+    /// <summary>Every append waits for this first.</summary>
+    public Task Gate { get; set; } = Task.CompletedTask;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public int Count => _inner.Count;
+
+    public IReadOnlyList<AuditEvent> All => _inner.All;
+
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        await Gate.WaitAsync(cancellationToken);
+        if (Fault(events) is { } ex)
+        {
+            throw ex;
+        }
+
+        return await _inner.AppendAsync(events, cancellationToken);
+    }
+
+    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => _inner.GetAsync(orgId, eventId, cancellationToken);
+
+    public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken) => _inner.QueryAsync(query, limit, cancellationToken);
+
+    public IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, CancellationToken cancellationToken) => _inner.StreamAsync(query, cancellationToken);
+
+    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => _inner.ApplyRetentionAsync(now, cancellationToken);
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+}
+
+/// <summary>Every call to the observer: the ids offered and the store's outcomes.</summary>
+internal sealed class RecordingObserver : IAppendObserver
+{
+    public ConcurrentQueue<(string[] Ids, AppendOutcome[] Outcomes)> Calls { get; } = new();
+
+    public ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue(([.. events.Select(e => e.Id)], [.. results.Select(r => r.Outcome)]));
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A meter factory that owns its meters (what the DI container gives in production).</summary>
+internal sealed class OwningMeterFactory : IMeterFactory
+{
+    private readonly List<Meter> _meters = [];
+
+    public Meter Create(MeterOptions options)
+    {
+        var m = new Meter(options.Name, options.Version, options.Tags, scope: this);
+        _meters.Add(m);
+        return m;
+    }
+
+    public void Dispose() => _meters.ForEach(m => m.Dispose());
+}
