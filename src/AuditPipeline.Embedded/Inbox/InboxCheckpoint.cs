@@ -20,12 +20,13 @@ internal sealed class InboxCheckpoint(string directory)
 
     private readonly string _path = Path.Combine(directory, FileName);
 
-    public List<InboxCheckpointEntry> Load()
+    /// <summary>The recorded files, or <c>null</c> when there is no checkpoint yet (the inbox's first start).</summary>
+    public List<InboxCheckpointEntry>? Load()
     {
         var result = new List<InboxCheckpointEntry>();
         if (!File.Exists(_path))
         {
-            return result;
+            return null;
         }
 
         using var doc = JsonDocument.Parse(File.ReadAllBytes(_path));

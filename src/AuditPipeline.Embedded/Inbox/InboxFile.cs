@@ -21,6 +21,9 @@ internal sealed class InboxFile(string name, SourceKind kind, FileIdentity? iden
     /// <summary>What the last look at the directory saw; equal at the next look means nothing changed.</summary>
     public FileStat? LastStat { get; set; }
 
+    /// <summary>When the first bytes were last checked against <see cref="Head"/>.</summary>
+    public DateTimeOffset VerifiedAt { get; set; }
+
     /// <summary>When <see cref="LastStat"/> last changed: the start of the quiet period.</summary>
     public DateTimeOffset LastChangeAt { get; set; }
 

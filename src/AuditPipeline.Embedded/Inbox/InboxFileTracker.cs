@@ -22,9 +22,17 @@ internal sealed record InboxCandidate(string Name, string Path, FileStat Stat);
 /// </summary>
 internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
 {
+    /// <summary>
+    /// How often an unchanged file's first bytes are checked anyway: file times are as coarse as the
+    /// kernel's clock tick, so a rewrite of the same length within one tick looks unchanged to a look.
+    /// </summary>
+    public static readonly TimeSpan ReverifyInterval = TimeSpan.FromSeconds(5);
+
     private readonly List<InboxFile> _active = [];
     private readonly HashSet<string> _ignored = new(StringComparer.Ordinal);
+    private readonly HashSet<FileIdentity> _seenRotated = [];
     private bool _changed;
+    private bool _looked;
 
     /// <summary>The followed files (a copy, taken under the lock).</summary>
     public IReadOnlyList<InboxFile> Active
@@ -49,11 +57,16 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
         }
     }
 
-    public void Restore(InboxCheckpointEntry entry)
+    /// <summary>Takes back what a checkpoint recorded; from then on, rotated files nobody follows are content never read.</summary>
+    public void Restore(IEnumerable<InboxCheckpointEntry> entries)
     {
         lock (gate)
         {
-            _active.Add(new InboxFile(entry.Name, entry.Kind, entry.Identity, entry.Head, entry.Offset, entry.Line));
+            _looked = true;
+            foreach (var entry in entries)
+            {
+                _active.Add(new InboxFile(entry.Name, entry.Kind, entry.Identity, entry.Head, entry.Offset, entry.Line));
+            }
         }
     }
 
@@ -68,9 +81,11 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
                 ?? (file.Identity is { } id
                     ? entries.FirstOrDefault(e => e.Stat.Identity == id && !claimed.ContainsKey(e))
                     : entries.FirstOrDefault(e => e.Name == file.Name && !claimed.ContainsKey(e)));
-            if (entry is not null && !claimed.ContainsKey(entry) && (entry.Stat == file.LastStat || await SameContentAsync(file, entry, ct)))
+            if (entry is not null && !claimed.ContainsKey(entry)
+                && ((entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval) || await SameContentAsync(file, entry, ct)))
             {
                 claimed[entry] = file;
+                file.VerifiedAt = entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval ? file.VerifiedAt : now;
             }
             else
             {
@@ -97,6 +112,7 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
             if (copy is not null)
             {
                 claimed[copy] = file;
+                file.VerifiedAt = now;
                 LogFollowed(file.Name, copy.Name, file.ReadOffset);
                 lock (gate)
                 {
@@ -109,6 +125,27 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
             }
         }
 
+        // A rotated name nobody follows, holding no followed content's first bytes: lines written and
+        // rotated away between two looks (two rotations in one poll interval, or while stopped). At the
+        // very first look (no checkpoint yet) such files predate the inbox: taken as read, never read.
+        var fresh = new HashSet<InboxCandidate>();
+        var preexisting = new HashSet<InboxCandidate>();
+        foreach (var e in entries)
+        {
+            if (!claimed.ContainsKey(e) && InboxNames.IsRotated(e.Name) && e.Stat.Identity is { } id && _seenRotated.Add(id))
+            {
+                if (!_looked)
+                {
+                    preexisting.Add(e);
+                }
+                else if (e.Stat.Length > 0 && !await IsCopyOfFollowedAsync(e, ct))
+                {
+                    fresh.Add(e);
+                }
+            }
+        }
+
+        _looked = true;
         var result = new List<(InboxFile, InboxCandidate)>();
         lock (gate)
         {
@@ -127,8 +164,22 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
                     Observe(file, e, now);
                     result.Add((file, e));
                 }
-                else if (InboxNames.IsInput(e.Name))
+                else if (preexisting.Contains(e) && InboxNames.TryKind(e.Name, out var oldKind))
                 {
+                    // Followed from its end, so that a later start knows it and does not take it for new content.
+                    var old = new InboxFile(e.Name, oldKind, e.Stat.Identity, null, e.Stat.Length, 0) { VerifiedAt = now };
+                    Observe(old, e, now);
+                    _active.Add(old);
+                    _changed = true;
+                    result.Add((old, e));
+                }
+                else if (InboxNames.IsInput(e.Name) || fresh.Contains(e))
+                {
+                    if (fresh.Contains(e))
+                    {
+                        LogFreshRotated(e.Name);
+                    }
+
                     if (!InboxNames.TryKind(e.Name, out var kind))
                     {
                         if (_ignored.Add(e.Name))
@@ -139,7 +190,7 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
                         continue;
                     }
 
-                    var added = new InboxFile(e.Name, kind, e.Stat.Identity, null, 0, 0);
+                    var added = new InboxFile(e.Name, kind, e.Stat.Identity, null, 0, 0) { VerifiedAt = now };
                     Observe(added, e, now);
                     _active.Add(added);
                     _changed = true;
@@ -203,6 +254,28 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
         }
     }
 
+    private async Task<bool> IsCopyOfFollowedAsync(InboxCandidate entry, CancellationToken ct)
+    {
+        var heads = Active.Where(f => f.Head is { Length: > 0 }).Select(f => f.Head!).ToList();
+        try
+        {
+            await using var stream = InboxSourceFiles.OpenRead(entry.Path);
+            foreach (var head in heads)
+            {
+                if (await FileHead.ReadAsync(stream, head.Length, ct) is { } other && other.Matches(head))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>True when <paramref name="entry"/> holds the content <paramref name="file"/> followed: as long, same first bytes, same inode if known.</summary>
     private static async Task<bool> SameContentAsync(InboxFile file, InboxCandidate entry, CancellationToken ct)
     {
@@ -253,6 +326,9 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inbox file {File} in the checkpoint is no longer there; forgetting it")]
     private partial void LogCheckpointedFileGone(string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox file {File} appeared under a rotated name with content never read (rotated twice between two looks?); reading it from its start")]
+    private partial void LogFreshRotated(string file);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox file {File} is ignored: its name does not start with crm-, auth-, ai- or platform-")]
     private partial void LogUnknownPrefix(string file);

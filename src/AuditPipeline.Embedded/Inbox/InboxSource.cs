@@ -74,9 +74,9 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
 
         // Room for a BOM and a CR around a line of the limit: the normalizer applies the exact limit.
         _reader = new InboxLineReader(_maxMessageBytes + 4, Math.Min(KeptPrefixBytes, _maxMessageBytes));
-        foreach (var entry in _checkpoint.Load())
+        if (_checkpoint.Load() is { } entries)
         {
-            _tracker.Restore(entry);
+            _tracker.Restore(entries);
         }
 
         _inboxMetrics?.Register(_directory, UnreadBytes);
