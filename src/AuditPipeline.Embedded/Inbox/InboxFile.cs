@@ -21,6 +21,9 @@ internal sealed class InboxFile(string name, SourceKind kind, FileIdentity? iden
     /// <summary>What the last look at the directory saw; equal at the next look means nothing changed.</summary>
     public FileStat? LastStat { get; set; }
 
+    /// <summary>What the directory said when the file was last read up to its end (a held-back tail is not read again until it changes).</summary>
+    public FileStat? ReadStat { get; set; }
+
     /// <summary>When the first bytes were last checked against <see cref="Head"/>.</summary>
     public DateTimeOffset VerifiedAt { get; set; }
 

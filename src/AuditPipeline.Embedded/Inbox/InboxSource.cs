@@ -245,9 +245,10 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
         var scanned = file.Oversized?.ScannedTo ?? file.ReadOffset;
         var quiet = now - file.LastChangeAt >= _options.QuietPeriod;
         var headDone = file.Head is { } h && (h.Length == FileHead.MaxLength || h.Length >= length);
-        if (length <= scanned && !(quiet && length > file.ReadOffset) && headDone)
+        var unchanged = entry.Stat == file.ReadStat || length <= scanned;
+        if (unchanged && !(quiet && length > file.ReadOffset) && headDone)
         {
-            // Unchanged since the last read (the usual case for old files): not even opened.
+            // Nothing new since the last read (the usual case for old files), or only a tail still held back: not even opened.
             return;
         }
 
@@ -281,6 +282,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
             // A tail is taken only if the file did not grow since it was found quiet.
             var takeTail = quiet && stream.Length == length;
             var heldBack = await _reader.ReadAsync(stream, file, Math.Min(length, stream.Length), takeTail, this, ct);
+            file.ReadStat = entry.Stat;
             if (heldBack > 0 && file.HeldBackReported != file.ReadOffset)
             {
                 file.HeldBackReported = file.ReadOffset;
