@@ -57,6 +57,18 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
         }
     }
 
+    /// <summary>False until the first look (or a checkpoint) has recorded which rotated files predate the inbox.</summary>
+    public bool HasLooked
+    {
+        get
+        {
+            lock (gate)
+            {
+                return _looked;
+            }
+        }
+    }
+
     /// <summary>Takes back what a checkpoint recorded; from then on, rotated files nobody follows are content never read.</summary>
     public void Restore(IEnumerable<InboxCheckpointEntry> entries)
     {

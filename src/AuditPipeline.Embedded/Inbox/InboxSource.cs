@@ -222,6 +222,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
         }
 
         var now = _time.GetUtcNow();
+        var firstLook = !_tracker.HasLooked;
         var files = await _tracker.MatchAsync(entries, now, ct);
         if (_tracker.TakeChanged())
         {
@@ -230,6 +231,12 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
                 // Retirements, renames and new files change what the checkpoint holds.
                 _dirty = true;
             }
+        }
+
+        if (firstLook)
+        {
+            // At once: a restart must know that rotated files appearing from now on are new content.
+            SaveCheckpoint(force: true);
         }
 
         foreach (var (file, entry) in files)
