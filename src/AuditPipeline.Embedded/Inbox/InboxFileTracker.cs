@@ -298,8 +298,8 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
 
         if (file.Head is not { } head)
         {
-            // Taken over from a checkpoint without identities: the name is all there is.
-            return entry.Name == file.Name;
+            // Recorded before its first bytes were read (or by an older checkpoint): inode, else name.
+            return file.Identity is { } id ? entry.Stat.Identity == id : entry.Name == file.Name;
         }
 
         try
