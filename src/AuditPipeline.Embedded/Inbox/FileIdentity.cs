@@ -13,7 +13,6 @@ namespace AuditPipeline.Embedded.Inbox;
 internal readonly record struct FileIdentity(ulong Device, ulong Inode)
 {
     private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
     private const int StatxSize = 256;
@@ -29,7 +28,8 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode)
     public static FileStat? Stat(string path)
     {
         var buffer = new byte[StatxSize];
-        return Call(AtFdCwd, path, AtSymlinkNoFollow, buffer) ? Parse(buffer) : null;
+        // Symbolic links are followed: the file read is the target, so its identity is what counts.
+        return Call(AtFdCwd, path, 0, buffer) ? Parse(buffer) : null;
     }
 
     /// <summary>Identity of an open file: the file actually read, whatever its name points at now.</summary>
