@@ -4,7 +4,7 @@ namespace AuditPipeline.Embedded.Inbox;
 
 /// <summary>
 /// <code>
-/// "Inbox": { "Path": "./inbox", "PollInterval": "00:00:00.250" }
+/// "Inbox": { "Path": "./inbox", "PollInterval": "00:00:00.250", "QuietPeriod": "00:00:02" }
 /// </code>
 /// The source is on only when <c>Inbox:Path</c> is set.
 /// </summary>
@@ -17,6 +17,12 @@ public sealed class InboxOptions
 
     /// <summary>How often the directory is looked at for new files and appended lines.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long a file must stay unchanged before a final line without a newline is read: until then a
+    /// producer may be in the middle of writing it. 0 reads such a line at once.
+    /// </summary>
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
@@ -43,6 +49,11 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
         if (options.PollInterval <= TimeSpan.Zero)
         {
             errors.Add($"{InboxOptions.SectionName}:PollInterval must be positive (was {options.PollInterval}).");
+        }
+
+        if (options.QuietPeriod < TimeSpan.Zero || options.QuietPeriod > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{InboxOptions.SectionName}:QuietPeriod must be between 00:00:00 and 01:00:00 (was {options.QuietPeriod}).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -24,6 +24,8 @@ public static class InboxServiceCollectionExtensions
         services.AddOptions<InboxOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<InboxMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, InboxSource>());
         return services;
     }

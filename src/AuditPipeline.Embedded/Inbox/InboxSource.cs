@@ -1,7 +1,4 @@
-using System.Buffers;
-using System.Text.Json;
-using System.Text.Unicode;
-using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
 using Microsoft.Extensions.Hosting;
@@ -13,47 +10,84 @@ namespace AuditPipeline.Embedded.Inbox;
 /// <summary>Where an inbox line came from: file, 1-based line number, and the byte offsets of the line.</summary>
 internal sealed record InboxPosition(string File, long Line, long StartOffset, long EndOffset)
 {
+    /// <summary>The followed file the line belongs to (its name may change later; this stays).</summary>
+    public InboxFile? Source { get; init; }
+
     public override string ToString() => $"{File}:{Line}";
 }
 
 /// <summary>
 /// Tails the <c>*.jsonl</c> files of a directory like a topic: one raw message per line, the kind from
-/// the file name prefix, appended lines and new files picked up by polling. Only complete lines (ending
-/// in a newline) are read. The checkpoint records, per file, the offset after the last line whose
-/// message is completed (stored, duplicate or dead-lettered), so after a crash reading resumes there:
-/// no line is skipped, and lines completed after the last checkpoint come again as harmless duplicates.
+/// the file name prefix, appended lines and new files picked up by polling. Files are followed by
+/// identity (<see cref="InboxFileTracker"/>) through renames, truncation and replacement; lines are read
+/// in bounded chunks (<see cref="InboxLineReader"/>), a line longer than <c>MaxMessageBytes</c> is
+/// dead-lettered here without ever being held whole, and a final line without a newline is read once the
+/// file has been quiet for <c>Inbox:QuietPeriod</c>. The checkpoint records, per file, the offset after
+/// the last line whose message is completed (stored, duplicate or dead-lettered), so after a crash
+/// reading resumes there: no line is skipped, and lines completed after the last checkpoint come again
+/// as harmless duplicates.
 /// </summary>
-internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
+internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, IInboxLineSink
 {
     /// <summary>Rejected lines with their reason; the name never ends in <c>.jsonl</c>, so it is never read as input.</summary>
-    public const string DeadLetterFileName = "_deadletter.jsonl.rejected";
+    public const string DeadLetterFileName = InboxDeadLetterFile.FileName;
 
-    private const int ReadBufferSize = 64 * 1024;
+    /// <summary>How much of a too-long line its dead-letter record keeps.</summary>
+    internal const int KeptPrefixBytes = 4096;
 
     private readonly IIngestQueue _queue;
     private readonly ILogger<InboxSource> _logger;
     private readonly TimeProvider _time;
     private readonly string _directory;
-    private readonly TimeSpan _pollInterval;
+    private readonly InboxOptions _options;
+    private readonly int _maxMessageBytes;
+    private readonly AuditMetrics? _metrics;
+    private readonly InboxMetrics? _inboxMetrics;
     private readonly InboxCheckpoint _checkpoint;
+    private readonly InboxDeadLetterFile _deadLetters;
+    private readonly InboxFileTracker _tracker;
+    private readonly InboxLineReader _reader;
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _deadLetterGate = new(1, 1);
-    private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _ignored = new(StringComparer.Ordinal);
     private bool _dirty;
 
-    public InboxSource(IIngestQueue queue, IOptions<InboxOptions> options, ILogger<InboxSource> logger, TimeProvider? time = null)
+    public InboxSource(
+        IIngestQueue queue,
+        IOptions<InboxOptions> options,
+        ILogger<InboxSource> logger,
+        TimeProvider? time = null,
+        IOptions<IngestOptions>? ingest = null,
+        AuditMetrics? metrics = null,
+        InboxMetrics? inboxMetrics = null)
     {
         _queue = queue;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _directory = Path.GetFullPath(options.Value.Path ?? throw new InvalidOperationException("Inbox:Path must not be empty."));
-        _pollInterval = options.Value.PollInterval;
+        _options = options.Value;
+        _directory = Path.GetFullPath(_options.Path ?? throw new InvalidOperationException("Inbox:Path must not be empty."));
+        _maxMessageBytes = (ingest?.Value ?? new IngestOptions()).MaxMessageBytes;
+        _metrics = metrics;
+        _inboxMetrics = inboxMetrics;
         Directory.CreateDirectory(_directory);
         _checkpoint = new InboxCheckpoint(_directory);
-        foreach (var (name, (offset, line)) in _checkpoint.Load())
+        _deadLetters = new InboxDeadLetterFile(_directory, _time);
+        _tracker = new InboxFileTracker(_gate, logger);
+
+        // Room for a BOM and a CR around a line of the limit: the normalizer applies the exact limit.
+        _reader = new InboxLineReader(_maxMessageBytes + 4, Math.Min(KeptPrefixBytes, _maxMessageBytes));
+        if (_checkpoint.Load() is { } entries)
         {
-            _files[name] = new FileState(offset, line);
+            _tracker.Restore(entries);
+        }
+
+        _inboxMetrics?.Register(_directory, UnreadBytes);
+    }
+
+    /// <summary>Bytes seen in the followed files and not completed yet.</summary>
+    public long UnreadBytes()
+    {
+        lock (_gate)
+        {
+            return _tracker.Active.Sum(f => f.Unread);
         }
     }
 
@@ -62,51 +96,13 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
         var pos = (InboxPosition)message.Position!;
         lock (_gate)
         {
-            var f = _files[pos.File];
-            f.InFlight--;
-            (f.CompletedOffset, f.CompletedLine) = f.InFlight == 0 ? (f.ReadOffset, f.ReadLine) : (pos.EndOffset, pos.Line);
+            pos.Source!.Complete(pos.EndOffset, pos.Line);
             _dirty = true;
         }
     }
 
-    public async Task DeadLetterAsync(IngestMessage message, string reason, CancellationToken cancellationToken)
-    {
-        var pos = (InboxPosition)message.Position!;
-        var buffer = new ArrayBufferWriter<byte>(message.Value.Length + 256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("file", pos.File);
-            writer.WriteNumber("line", pos.Line);
-            writer.WriteNumber("offset", pos.StartOffset);
-            writer.WriteString("kind", message.Kind.Name());
-            writer.WriteString("reason", reason);
-            writer.WriteString("deadLetteredAt", AuditJson.FormatTime(_time.GetUtcNow()));
-            if (Utf8.IsValid(message.Value.Span))
-            {
-                writer.WriteString("raw", message.Value.Span);
-            }
-            else
-            {
-                writer.WriteBase64String("rawBase64", message.Value.Span);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        buffer.Write("\n"u8);
-        await _deadLetterGate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var stream = new FileStream(Path.Combine(_directory, DeadLetterFileName), FileMode.Append, FileAccess.Write, FileShare.Read);
-            await stream.WriteAsync(buffer.WrittenMemory, cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-        finally
-        {
-            _deadLetterGate.Release();
-        }
-    }
+    public Task DeadLetterAsync(IngestMessage message, string reason, CancellationToken cancellationToken) =>
+        _deadLetters.WriteAsync((InboxPosition)message.Position!, message.Kind, message.Value, reason, cancellationToken);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -126,14 +122,15 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
 
     public override void Dispose()
     {
+        _inboxMetrics?.Unregister(_directory);
         base.Dispose();
-        _deadLetterGate.Dispose();
+        _deadLetters.Dispose();
     }
 
     /// <summary>Writes the checkpoint now if anything completed since the last one (tests and the periodic loop).</summary>
     internal void SaveCheckpoint(bool force = false)
     {
-        List<KeyValuePair<string, (long, long)>> snapshot;
+        List<InboxCheckpointEntry> snapshot;
         lock (_gate)
         {
             if (!_dirty && !force)
@@ -141,7 +138,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
                 return;
             }
 
-            snapshot = [.. _files.Select(f => KeyValuePair.Create(f.Key, (f.Value.CompletedOffset, f.Value.CompletedLine)))];
+            snapshot = [.. _tracker.Active.Select(f => new InboxCheckpointEntry(f.Name, f.Kind, f.Identity, f.Head, f.CompletedOffset, f.CompletedLine))];
             _dirty = false;
         }
 
@@ -162,7 +159,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarted(_directory, _files.Count);
+        LogStarted(_directory, _tracker.Active.Count);
         await Task.WhenAll(ReadLoopAsync(stoppingToken), CheckpointLoopAsync(stoppingToken));
     }
 
@@ -203,7 +200,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
     {
         try
         {
-            await Task.Delay(_pollInterval, _time, ct);
+            await Task.Delay(_options.PollInterval, _time, ct);
             return true;
         }
         catch (OperationCanceledException)
@@ -212,140 +209,98 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
         }
     }
 
-    /// <summary>Reads every complete line not read yet from every input file, in file name order.</summary>
+    /// <summary>Looks at the directory once and reads every line ready to be read, in file name order.</summary>
     internal async Task PollOnceAsync(CancellationToken ct)
     {
-        var files = new DirectoryInfo(_directory).EnumerateFiles("*.jsonl")
-            .Where(f => f.Name.EndsWith(".jsonl", StringComparison.Ordinal))
-            .OrderBy(f => f.Name, StringComparer.Ordinal)
-            .ToList();
-        foreach (var file in files)
+        var entries = new List<InboxCandidate>();
+        foreach (var info in new DirectoryInfo(_directory).EnumerateFiles())
         {
-            ct.ThrowIfCancellationRequested();
-            var name = file.Name;
-            if (!TryKind(name, out var kind))
+            if ((InboxNames.IsInput(info.Name) || InboxNames.IsRotated(info.Name)) && FileStat.Of(info) is { } stat)
             {
-                if (_ignored.Add(name))
-                {
-                    LogUnknownPrefix(name);
-                }
-
-                continue;
+                entries.Add(new InboxCandidate(info.Name, info.FullName, stat));
             }
+        }
 
-            FileState state;
+        var now = _time.GetUtcNow();
+        var firstLook = !_tracker.HasLooked;
+        var files = await _tracker.MatchAsync(entries, now, ct);
+        if (_tracker.TakeChanged())
+        {
             lock (_gate)
             {
-                if (!_files.TryGetValue(name, out state!))
-                {
-                    state = new FileState(0, 0);
-                    _files[name] = state;
-                }
-
-                // Unchanged since the last read (the usual case for old files): not even opened.
-                if (file.Length == state.ReadOffset)
-                {
-                    continue;
-                }
+                // Retirements, renames and new files change what the checkpoint holds.
+                _dirty = true;
             }
+        }
 
-            await ReadFileAsync(name, kind, state, ct);
+        if (firstLook)
+        {
+            // At once: a restart must know that rotated files appearing from now on are new content.
+            SaveCheckpoint(force: true);
+        }
+
+        foreach (var (file, entry) in files)
+        {
+            ct.ThrowIfCancellationRequested();
+            await ReadAsync(file, entry, now, ct);
         }
     }
 
-    private static bool TryKind(string fileName, out SourceKind kind)
+    private async Task ReadAsync(InboxFile file, InboxCandidate entry, DateTimeOffset now, CancellationToken ct)
     {
-        var end = fileName.IndexOfAny(['-', '_', '.']);
-        return SourceKinds.TryParse(end > 0 ? fileName[..end] : null, out kind);
-    }
+        var length = entry.Stat.Length;
+        var scanned = file.Oversized?.ScannedTo ?? file.ReadOffset;
+        var quiet = now - file.LastChangeAt >= _options.QuietPeriod;
+        var headDone = file.Head is { } h && (h.Length == FileHead.MaxLength || h.Length >= length);
+        var unchanged = entry.Stat == file.ReadStat || length <= scanned;
+        if (unchanged && !(quiet && length > file.ReadOffset) && headDone)
+        {
+            // Nothing new since the last read (the usual case for old files), or only a tail still held back: not even opened.
+            return;
+        }
 
-    private async Task ReadFileAsync(string name, SourceKind kind, FileState state, CancellationToken ct)
-    {
         FileStream stream;
         try
         {
-            stream = new FileStream(Path.Combine(_directory, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            stream = InboxSourceFiles.OpenRead(entry.Path);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return;
         }
 
         await using (stream)
         {
-            var length = stream.Length;
-            long offset;
-            lock (_gate)
+            if (entry.Stat.Identity is { } expected && FileIdentity.Get(stream.SafeFileHandle) is { } actual && actual != expected)
             {
-                if (length < state.ReadOffset && state.InFlight == 0)
-                {
-                    // Truncated or replaced: read it again from the start (the store absorbs repeats).
-                    LogFileShrank(name, length, state.ReadOffset);
-                    state.ReadOffset = state.CompletedOffset = 0;
-                    state.ReadLine = state.CompletedLine = 0;
-                    _dirty = true;
-                }
-
-                offset = state.ReadOffset;
-            }
-
-            if (length <= offset)
-            {
+                // Replaced between the look and the open: the next look sorts it out.
                 return;
             }
 
-            stream.Position = offset;
-            var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
-            var pending = new ArrayBufferWriter<byte>();
-            try
+            if (!headDone && await FileHead.ReadFullAsync(stream, ct) is { } head)
             {
-                var lineStart = offset;
-                var position = offset;
-                int read;
-                while (position < length && (read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - position)), ct)) > 0)
+                lock (_gate)
                 {
-                    var chunk = buffer.AsMemory(0, read);
-                    var chunkStart = position;
-                    position += read;
-                    var from = 0;
-                    while (true)
-                    {
-                        var nl = chunk.Span[from..].IndexOf((byte)'\n');
-                        if (nl < 0)
-                        {
-                            pending.Write(chunk.Span[from..]);
-                            break;
-                        }
-
-                        var lineEnd = chunkStart + from + nl + 1;
-                        byte[] line;
-                        if (pending.WrittenCount > 0)
-                        {
-                            pending.Write(chunk.Span.Slice(from, nl));
-                            line = pending.WrittenSpan.ToArray();
-                            pending.ResetWrittenCount();
-                        }
-                        else
-                        {
-                            line = chunk.Span.Slice(from, nl).ToArray();
-                        }
-
-                        await EmitAsync(name, kind, state, line, lineStart, lineEnd, ct);
-                        lineStart = lineEnd;
-                        from += nl + 1;
-                    }
+                    file.Head = head;
+                    _dirty = true;
                 }
             }
-            finally
+
+            // A tail is taken only if the file did not grow since it was found quiet.
+            var takeTail = quiet && stream.Length == length;
+            var heldBack = await _reader.ReadAsync(stream, file, Math.Min(length, stream.Length), takeTail, this, ct);
+            file.ReadStat = entry.Stat;
+            if (heldBack > 0 && file.HeldBackReported != file.ReadOffset)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                file.HeldBackReported = file.ReadOffset;
+                LogHeldBack(file.Name, heldBack, file.ReadOffset, file.ReadLine + 1, _options.QuietPeriod);
             }
         }
     }
 
-    private async Task EmitAsync(string name, SourceKind kind, FileState state, byte[] line, long start, long end, CancellationToken ct)
+    async ValueTask IInboxLineSink.LineAsync(InboxFile file, ReadOnlyMemory<byte> line, long start, long end, CancellationToken ct)
     {
-        ReadOnlyMemory<byte> value = line;
+        var value = line;
         if (start == 0 && value.Span.StartsWith("\uFEFF"u8))
         {
             value = value[3..];
@@ -359,41 +314,55 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
         long lineNumber;
         lock (_gate)
         {
-            lineNumber = ++state.ReadLine;
-            state.ReadOffset = end;
+            lineNumber = file.ReadLine + 1;
             if (IsBlank(value.Span))
             {
-                if (state.InFlight == 0)
-                {
-                    state.CompletedOffset = end;
-                    state.CompletedLine = lineNumber;
-                    _dirty = true;
-                }
-
+                file.SkipTo(end, lineNumber);
+                _dirty = true;
                 return;
             }
 
-            state.InFlight++;
+            file.ReadOffset = end;
+            file.ReadLine = lineNumber;
+            file.InFlight++;
         }
 
-        var message = new IngestMessage(kind, value, this)
+        var message = new IngestMessage(file.Kind, value, this)
         {
-            Position = new InboxPosition(name, lineNumber, start, end),
+            Position = new InboxPosition(file.Name, lineNumber, start, end) { Source = file },
             ReceivedAt = _time.GetUtcNow(),
         };
         await _queue.WriteAsync(message, ct);
+    }
+
+    async ValueTask IInboxLineSink.OversizedAsync(InboxFile file, OversizedLine line, long end, CancellationToken ct)
+    {
+        long lineNumber;
+        lock (_gate)
+        {
+            lineNumber = file.ReadLine + 1;
+        }
+
+        var position = new InboxPosition(file.Name, lineNumber, line.Start, end) { Source = file };
+        var reason = $"the line is {line.Length} bytes, larger than the limit of {_maxMessageBytes} bytes (MaxMessageBytes); its first {line.PrefixLength} bytes are kept here";
+
+        // Written before the line counts as read: a crash in between dead-letters it again, never skips it.
+        await _deadLetters.WriteOversizedAsync(position, file.Kind, line.Prefix, line.Length, reason, ct);
+        lock (_gate)
+        {
+            file.SkipTo(end, lineNumber);
+            _dirty = true;
+        }
+
+        _metrics?.Consumed(file.Kind.Name());
+        _metrics?.DeadLettered(file.Kind.Name());
+        LogOversized(position.ToString(), line.Length, _maxMessageBytes);
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inbox {Directory} tailed from {Files} checkpointed files")]
     private partial void LogStarted(string directory, int files);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox file {File} is ignored: its name does not start with crm-, auth-, ai- or platform-")]
-    private partial void LogUnknownPrefix(string file);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox file {File} shrank to {Length} bytes below its read position {Offset}; reading it again from the start")]
-    private partial void LogFileShrank(string file, long length, long offset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the inbox failed; trying again at the next poll")]
     private partial void LogPollFailed(Exception ex);
@@ -404,18 +373,9 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping before every inbox line read was completed; the rest is read again at the next start")]
     private partial void LogFlushTimedOut();
 
-    private sealed class FileState(long offset, long line)
-    {
-        /// <summary>Offset after the last line read (handed to the queue or skipped as blank).</summary>
-        public long ReadOffset { get; set; } = offset;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox file {File} ends in {Bytes} bytes without a newline at offset {Offset} (line {Line}); holding them back until the file has been unchanged for {QuietPeriod} (Inbox:QuietPeriod), as a producer may be writing them")]
+    private partial void LogHeldBack(string file, long bytes, long offset, long line, TimeSpan quietPeriod);
 
-        public long ReadLine { get; set; } = line;
-
-        /// <summary>Offset after the last line whose message (and every one before it) is completed.</summary>
-        public long CompletedOffset { get; set; } = offset;
-
-        public long CompletedLine { get; set; } = line;
-
-        public int InFlight { get; set; }
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead-lettered the inbox line at {Position}: it is {Length} bytes, larger than MaxMessageBytes ({Limit}); reading on after it")]
+    private partial void LogOversized(string position, long length, int limit);
 }
