@@ -28,7 +28,14 @@ internal sealed class KafkaProducer(KafkaClients clients) : IDisposable
         var instance = Current();
         try
         {
-            return await instance.Producer.ProduceAsync(topic, message, cancellationToken);
+            var produce = instance.Producer.ProduceAsync(topic, message, cancellationToken);
+            if (await Task.WhenAny(produce, instance.Destroyed) != produce)
+            {
+                // Destroyed before it reported: the record may or may not have been written.
+                throw new KafkaException(new Error(ErrorCode.Local_Fatal, "the producer failed fatally before it reported this record; it may have been written", isFatal: true));
+            }
+
+            return await produce;
         }
         catch (KafkaException ex) when (ex.Error.IsFatal || instance.Signal.Fatal is not null)
         {
@@ -52,6 +59,7 @@ internal sealed class KafkaProducer(KafkaClients clients) : IDisposable
         {
             // Whatever is still queued had no caller waiting for it, or its caller will retry.
             current.Producer.Flush(TimeSpan.FromSeconds(5));
+            current.Destroy();
             current.Producer.Dispose();
         }
     }
@@ -68,19 +76,84 @@ internal sealed class KafkaProducer(KafkaClients clients) : IDisposable
 
             var failed = _current;
             var signal = new FatalErrorSignal();
-            _current = new Instance(clients.BuildProducer(signal.Observe), signal);
+            Instance? built = null;
+            built = new Instance(
+                clients.BuildProducer(e =>
+                {
+                    signal.Observe(e);
+                    if (e.IsFatal)
+                    {
+                        // Not on librdkafka's thread: retiring waits for the failed producer's reports.
+                        _ = Task.Run(() => Retire(built!));
+                    }
+                }),
+                signal);
+            _current = built;
             var builds = Interlocked.Increment(ref _builds);
-            if (failed is not null)
+            if (builds > 1)
             {
-                clients.LogProducerRebuilt(failed.Signal.Fatal!.Code, builds);
-
-                // A fatal producer has already failed what it held; destroying it may wait on its threads, so not here.
-                _ = Task.Run(() => failed.Producer.Dispose());
+                clients.LogProducerRebuilt(failed?.Signal.Fatal?.Code ?? ErrorCode.Local_Fatal, builds);
             }
 
-            return _current;
+            if (failed is not null)
+            {
+                _ = Task.Run(() => Retire(failed));
+            }
+
+            return built;
         }
     }
 
-    private sealed record Instance(IProducer<byte[]?, byte[]?> Producer, FatalErrorSignal Signal);
+    /// <summary>
+    /// Destroys a fatal producer once it has reported what it holds. librdkafka fails its queued records at once
+    /// on a fatal error and the records in flight when their requests end; their callers retry on the next
+    /// producer. A record that never reported by then is failed here, as one that may have been written.
+    /// </summary>
+    private void Retire(Instance failed)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_current, failed))
+            {
+                _current = null;
+            }
+
+            if (failed.Retired)
+            {
+                return;
+            }
+
+            failed.Retired = true;
+        }
+
+        try
+        {
+            failed.Producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        catch (KafkaException)
+        {
+            // A fatal producer may refuse even this; its queue dies with it.
+        }
+        finally
+        {
+            failed.Destroy();
+            failed.Producer.Dispose();
+        }
+    }
+
+    private sealed class Instance(IProducer<byte[]?, byte[]?> producer, FatalErrorSignal signal)
+    {
+        public IProducer<byte[]?, byte[]?> Producer { get; } = producer;
+
+        public FatalErrorSignal Signal { get; } = signal;
+
+        private readonly TaskCompletionSource _destroyed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Retired { get; set; }
+
+        /// <summary>Completes when the producer is destroyed: a produce still waiting then will never hear back.</summary>
+        public Task Destroyed => _destroyed.Task;
+
+        public void Destroy() => _destroyed.TrySetResult();
+    }
 }
