@@ -28,6 +28,16 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         };
         config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
         config.ClientId ??= "audit-pipeline-source";
+        if (!string.IsNullOrWhiteSpace(Options.GroupInstanceId))
+        {
+            // Static membership: a restarted member with the same id gets its partitions back at once, without a rebalance.
+            config.GroupInstanceId = Options.GroupInstanceId;
+        }
+
+        // A record up to the pipeline's message limit (and far beyond) is fetched whole: librdkafka returns a
+        // record bigger than fetch.max.bytes on its own, and receive.message.max.bytes must exceed the fetch size.
+        config.FetchMaxBytes ??= 52_428_800;
+        config.ReceiveMessageMaxBytes ??= Math.Max(100_000_000, config.FetchMaxBytes.Value + 512);
 
         // The assignment strategy stays librdkafka's eager default: the revoke callback runs before the member
         // rejoins, while a broker still accepts this generation's commits, so revoked partitions hand over at
@@ -70,6 +80,11 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
 
         // A rejected message may be as large as the source topic allowed; the client must not refuse it first.
         config.MessageMaxBytes ??= 16 * 1024 * 1024;
+
+        // Never give up on a record: a record that timed out may still have been written, and sending it again
+        // (a new record to the idempotent producer) would write a second copy. The producer retries it, in order,
+        // until the broker acknowledges it; the caller's cancellation only stops waiting.
+        config.MessageTimeoutMs = 0;
         return config;
     }
 
@@ -85,11 +100,18 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         return builder.Build();
     }
 
-    public IProducer<byte[]?, byte[]?> BuildProducer() =>
+    public IProducer<byte[]?, byte[]?> BuildProducer(Action<Error>? onError = null) =>
         new ProducerBuilder<byte[]?, byte[]?>(ProducerConfig())
             .SetLogHandler((_, m) => LogLibrdkafka(m))
-            .SetErrorHandler((_, e) => LogClientError(e.Reason, e.Code, e.IsFatal))
+            .SetErrorHandler((_, e) =>
+            {
+                LogClientError(e.Reason, e.Code, e.IsFatal);
+                onError?.Invoke(e);
+            })
             .Build();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Kafka producer was rebuilt after a fatal error ({Code}); producer {Builds} takes over, dead letters that failed are sent again")]
+    public partial void LogProducerRebuilt(ErrorCode code, int builds);
 
     public void LogClientError(Error error) => LogClientError(error.Reason, error.Code, error.IsFatal);
 

@@ -29,6 +29,14 @@ public sealed class KafkaOptions
 
     public string GroupId { get; set; } = "audit-pipeline";
 
+    /// <summary>
+    /// Optional static group membership (<c>group.instance.id</c>): a worker restarted with the same id within the
+    /// session timeout gets its partitions back at once, without a rebalance. Each replica needs its own id (e.g.
+    /// the pod name of a StatefulSet); two live members with one id fence each other. Trade-off: a static member
+    /// that stops does not leave the group, so its partitions wait for the session timeout if it does not return.
+    /// </summary>
+    public string? GroupInstanceId { get; set; }
+
     public KafkaTopicsOptions Topics { get; set; } = new();
 
     public string DeadLetterTopic { get; set; } = "outsprint.audit.dlq";
@@ -94,6 +102,9 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         ["enable.auto.offset.store"] = "the source commits only completed offsets itself",
         ["enable.idempotence"] = "the dead-letter producer is always idempotent",
         ["acks"] = "the dead-letter producer always waits for all replicas",
+        ["group.instance.id"] = "set Kafka:GroupInstanceId instead",
+        ["message.timeout.ms"] = "the dead-letter producer never times a record out (a timed-out record may have been written, and a resend would duplicate it)",
+        ["delivery.timeout.ms"] = "the dead-letter producer never times a record out (a timed-out record may have been written, and a resend would duplicate it)",
     };
 
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
@@ -113,6 +124,11 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (string.IsNullOrWhiteSpace(o.GroupId))
         {
             yield return $"{S}:GroupId must not be empty.";
+        }
+
+        if (o.GroupInstanceId is { } instance && GroupInstanceIdProblem(instance) is { } instanceProblem)
+        {
+            yield return $"{S}:GroupInstanceId {instanceProblem}";
         }
 
         var topics = new List<(string Key, string? Value)>
@@ -187,6 +203,22 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         {
             yield return $"{S}:PlansRefreshInterval must be positive (was {o.PlansRefreshInterval}).";
         }
+    }
+
+    /// <summary>Empty means "not static"; otherwise the broker's rule for ids: at most 249 of letters, digits, '.', '_', '-'.</summary>
+    private static string? GroupInstanceIdProblem(string id)
+    {
+        if (id.Length == 0)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 249 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            return $"must be at most 249 letters, digits, '.', '_' or '-', unique per replica (e.g. the pod name); was '{id}'.";
+        }
+
+        return null;
     }
 
     private static string? TopicProblem(string? topic)

@@ -42,7 +42,12 @@ public static class KafkaServiceCollectionExtensions
         }
 
         AddPlans(services);
-        services.TryAddSingleton<KafkaDeadLetterWriter>();
+        services.TryAddSingleton<DeadLetterLedger>();
+        services.TryAddSingleton(sp => new KafkaDeadLetterWriter(
+            sp.GetRequiredService<KafkaProducer>(),
+            sp.GetRequiredService<KafkaOptions>(),
+            sp.GetRequiredService<DeadLetterLedger>(),
+            sp.GetRequiredService<ILogger<KafkaDeadLetterWriter>>()));
         services.TryAddSingleton(sp => new KafkaAuditSource(
             sp.GetRequiredService<KafkaClients>(),
             sp.GetRequiredService<IIngestQueue>(),
@@ -52,6 +57,8 @@ public static class KafkaServiceCollectionExtensions
             sp.GetRequiredService<ILogger<KafkaAuditSource>>()));
         services.AddHostedService<KafkaSourceService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, KafkaNotificationChannel>());
+        // One instance, so its cached broker answer is shared by every readiness request.
+        services.TryAddSingleton(sp => new KafkaReadyHealthCheck(sp.GetRequiredService<KafkaProducer>(), sp.GetRequiredService<KafkaAuditSource>()));
         services.AddHealthChecks().AddCheck<KafkaReadyHealthCheck>("kafka", tags: ["ready"]);
         return services;
     }

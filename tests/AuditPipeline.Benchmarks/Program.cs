@@ -6,16 +6,20 @@ using BenchmarkDotNet.Running;
 //   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
 //   embedded-measure [events] [directory]
 //   kafka [messages]   (see KafkaThroughput.cs)
+//   chaos [--messages 200000] [--kills 100] [--seed 1] [--static]   (docs/RELIABILITY.md, see KafkaChaos.cs)
+//   kafka-restart [--rounds 3]   (how long a restarted worker waits for its partitions, docs/PERFORMANCE-kafka.md)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
     ["embedded-measure", .. var rest] => await EmbeddedStoreMeasurement.RunAsync(rest),
     ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
+    ["chaos", .. var rest] => await KafkaChaos.RunAsync(rest),
+    ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),
     _ => Run(args),
 };
 
 static int Run(string[] args)
 {
-    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    BenchmarkSwitcher.FromAssembly(typeof(KafkaChaos).Assembly).Run(args);
     return 0;
 }

@@ -1,4 +1,5 @@
 using AuditPipeline.Core.Retention;
+using AuditPipeline.Kafka.Clients;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
@@ -30,39 +31,23 @@ internal sealed partial class KafkaPlansFollower(KafkaClients clients, Retention
 
     public void Run(CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
-        {
-            Error? fatal = null;
-            var consumer = clients.BuildConsumer(clients.PlansConsumerConfig(), (_, e) =>
+        var loop = new ClientRebuildLoop("plans consumer", _options.RecreateDelay, logger);
+        loop.Run(
+            signal =>
             {
-                clients.LogClientError(e);
-                if (e.IsFatal)
+                using var consumer = clients.BuildConsumer(clients.PlansConsumerConfig(), (_, e) =>
                 {
-                    fatal = e;
-                }
-            });
-            try
-            {
-                Follow(consumer, () => fatal, stopping);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-            }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
-            {
-                LogFollowFailed(ex, _options.PlansTopic, _options.RecreateDelay);
-                stopping.WaitHandle.WaitOne(_options.RecreateDelay);
-            }
-            finally
-            {
-                consumer.Dispose();
-            }
-        }
-
+                    clients.LogClientError(e);
+                    signal.Observe(e);
+                });
+                Follow(consumer, signal, stopping);
+            },
+            onFailed: null,
+            stopping);
         _loaded.TrySetCanceled(stopping);
     }
 
-    private void Follow(IConsumer<byte[]?, byte[]?> consumer, Func<Error?> fatal, CancellationToken stopping)
+    private void Follow(IConsumer<byte[]?, byte[]?> consumer, FatalErrorSignal fatal, CancellationToken stopping)
     {
         var assigned = new HashSet<int>();
 
@@ -71,10 +56,7 @@ internal sealed partial class KafkaPlansFollower(KafkaClients clients, Retention
         var nextRefresh = DateTime.UtcNow;
         while (!stopping.IsCancellationRequested)
         {
-            if (fatal() is { } error)
-            {
-                throw new KafkaException(error);
-            }
+            fatal.ThrowIfFatal();
 
             if (DateTime.UtcNow >= nextRefresh)
             {
@@ -170,9 +152,6 @@ internal sealed partial class KafkaPlansFollower(KafkaClients clients, Retention
             LogMalformed(result.TopicPartitionOffset, error);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Following the plans topic {Topic} failed; retrying in {Delay}")]
-    private partial void LogFollowFailed(Exception ex, string topic, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The plans topic {Topic} was not found ({Reason}); plans come from configuration until it appears")]
     private partial void LogTopicMissing(string topic, string reason);

@@ -1,6 +1,7 @@
 using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
+using AuditPipeline.Kafka.Clients;
 using AuditPipeline.Kafka.Plans;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -10,16 +11,13 @@ namespace AuditPipeline.Kafka.Source;
 /// <summary>
 /// The consumer group over the four audit topics. One poll loop on its own thread owns the consumer
 /// (every consumer call happens there, including commits and the rebalance callbacks). Each record
-/// becomes an <see cref="IngestMessage"/> written to the bounded ingest queue; when the queue stays full
-/// the assigned partitions are paused and polling goes on (membership stays alive), and they resume
-/// when the queue has room, so memory is bounded whatever the backlog.
-/// Offsets are committed only up to messages the pipeline completed (stored, duplicate or dead-lettered).
+/// becomes an <see cref="IngestMessage"/> handed to the <see cref="BackpressureGate"/>; offsets go through
+/// the <see cref="OffsetCommitter"/> (only up to completed messages), the lag through the <see cref="LagMeter"/>,
+/// and a fatal error rebuilds the consumer through the <see cref="ClientRebuildLoop"/>.
 /// </summary>
 internal sealed partial class KafkaAuditSource
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan LagQueryInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan LagQueryTimeout = TimeSpan.FromSeconds(1);
 
     private readonly KafkaClients _clients;
     private readonly KafkaOptions _options;
@@ -31,19 +29,13 @@ internal sealed partial class KafkaAuditSource
     private readonly TimeProvider _time;
     private readonly Dictionary<string, SourceKind> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicPartition, PartitionTracker> _trackers = [];
+    private readonly BackpressureGate _gate;
+    private readonly OffsetCommitter _committer;
+    private readonly LagMeter _lag;
+    private readonly ClientRebuildLoop _rebuild;
 
-    /// <summary>Read but not yet accepted by the full queue, in read order (poll thread only).</summary>
-    private readonly Queue<IngestMessage> _backlog = new();
-
-    private Task<bool>? _room;
-    private bool _paused;
-    private bool _repause;
-    private Error? _fatal;
-    private long _lag;
-    private long _pausedCount;
     private CancellationToken _drainToken;
     private volatile int _assignedCount;
-    private volatile int _consumersBuilt;
     private volatile IConsumer<byte[]?, byte[]?>? _consumer;
 
     public KafkaAuditSource(
@@ -67,21 +59,29 @@ internal sealed partial class KafkaAuditSource
         {
             _kinds[_options.TopicOf(kind)] = kind;
         }
+
+        _gate = new BackpressureGate(queue, _options.PauseAfter, logger);
+        _committer = new OffsetCommitter(_trackers, deadLetters.Ledger, logger);
+        _lag = new LagMeter(_trackers);
+        _rebuild = new ClientRebuildLoop("consumer", _options.RecreateDelay, logger, _time);
     }
 
     /// <summary>High watermark minus committed offset, summed over the assigned partitions (refreshed each commit tick).</summary>
-    public long Lag => Interlocked.Read(ref _lag);
+    public long Lag => _lag.Lag;
 
     /// <summary>How many times the partitions were paused because the ingest queue stayed full.</summary>
-    public long PausedCount => Interlocked.Read(ref _pausedCount);
+    public long PausedCount => _gate.PausedCount;
 
     /// <summary>True while the partitions are paused.</summary>
-    public bool Paused => Volatile.Read(ref _paused);
+    public bool Paused => _gate.Paused;
 
     public int AssignedCount => _assignedCount;
 
     /// <summary>How many consumers were built (more than one after a fatal error).</summary>
-    public int ConsumersBuilt => _consumersBuilt;
+    public int ConsumersBuilt => _rebuild.Builds;
+
+    /// <summary>The rebuild loop's state, for readiness.</summary>
+    public ClientRebuildLoop Rebuild => _rebuild;
 
     /// <summary>The live consumer, for diagnostics and tests; never call it off the poll thread except for its handle.</summary>
     internal IConsumer<byte[]?, byte[]?>? Consumer => _consumer;
@@ -109,27 +109,7 @@ internal sealed partial class KafkaAuditSource
         _metrics?.RegisterLag("kafka", () => Lag);
         try
         {
-            while (!stopping.IsCancellationRequested)
-            {
-                var consumer = BuildConsumer();
-                try
-                {
-                    consumer.Subscribe(_kinds.Keys);
-                    LogSubscribed(_options.GroupId, string.Join(", ", _kinds.Keys));
-                    Poll(consumer, stopping);
-                    Drain(consumer);
-                    return;
-                }
-                catch (Exception ex) when (!stopping.IsCancellationRequested)
-                {
-                    // A fatal error (or anything the loop cannot recover in place): what is in flight cannot be
-                    // committed by this client any more; a new client rejoins and re-reads from the committed offsets.
-                    LogRecreating(ex, (ex as KafkaException)?.Error.Code ?? ErrorCode.Unknown, _options.RecreateDelay);
-                    RetireAll();
-                    DisposeQuietly(consumer);
-                    stopping.WaitHandle.WaitOne(_options.RecreateDelay);
-                }
-            }
+            _rebuild.Run(signal => RunOnce(signal, stopping), onFailed: null, stopping);
         }
         finally
         {
@@ -137,59 +117,64 @@ internal sealed partial class KafkaAuditSource
         }
     }
 
-    private IConsumer<byte[]?, byte[]?> BuildConsumer()
+    /// <summary>One consumer's life: subscribe, poll until the stop, drain. A fatal error throws out of it.</summary>
+    private void RunOnce(FatalErrorSignal signal, CancellationToken stopping)
     {
-        _fatal = null;
-        _paused = false;
-        _room = null;
-        _consumersBuilt++;
-        return _consumer = _clients.BuildConsumer(
+        _gate.Reset();
+        var consumer = _consumer = _clients.BuildConsumer(
             _clients.SourceConsumerConfig(),
             (_, e) =>
             {
                 _clients.LogClientError(e);
-                if (e.IsFatal)
-                {
-                    _fatal = e;
-                }
+                signal.Observe(e);
             },
             b => b
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
                 .SetPartitionsLostHandler((c, partitions) => OnLost(c, partitions)));
+        try
+        {
+            consumer.Subscribe(_kinds.Keys);
+            LogSubscribed(_options.GroupId, string.Join(", ", _kinds.Keys));
+            Poll(consumer, signal, stopping);
+            Drain(consumer);
+        }
+        catch
+        {
+            // Cannot be committed by this client any more: a new client rejoins and re-reads from the committed offsets.
+            // Retired first, so the revoke callback that disposing may run commits nothing.
+            RetireAll();
+            DisposeQuietly(consumer);
+            throw;
+        }
     }
 
-    private void Poll(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stopping)
+    private void Poll(IConsumer<byte[]?, byte[]?> consumer, FatalErrorSignal signal, CancellationToken stopping)
     {
         var nextCommit = _time.GetTimestamp();
         var nextLagQuery = nextCommit;
         while (!stopping.IsCancellationRequested)
         {
-            if (_fatal is { } fatal)
+            signal.ThrowIfFatal();
+            if (_gate.Blocked)
             {
-                throw new KafkaException(fatal);
-            }
-
-            if (_backlog.Count > 0 || _paused)
-            {
-                // While the queue stays full the partitions are paused; polling goes on to keep the group membership
-                // alive. (Paused with an empty backlog happens when a rebalance took the waiting records' partitions.)
-                DrainBacklog(consumer, stopping);
+                // While the queue stays full the partitions are paused; polling goes on to keep the group membership alive.
+                _gate.Pump(consumer, stopping);
             }
 
             Consume(consumer, stopping);
 
             if (_time.GetTimestamp() >= nextCommit)
             {
-                Commit(consumer, null);
-                RefreshLag(consumer);
+                _committer.Commit(consumer);
+                _lag.Refresh(consumer);
                 nextCommit = _time.GetTimestamp() + (long)(_options.CommitInterval.TotalSeconds * _time.TimestampFrequency);
             }
 
             if (_time.GetTimestamp() >= nextLagQuery)
             {
-                QueryLag(consumer);
-                nextLagQuery = _time.GetTimestamp() + (long)(LagQueryInterval.TotalSeconds * _time.TimestampFrequency);
+                _lag.Query(consumer, _gate.Paused);
+                nextLagQuery = _time.GetTimestamp() + (long)(LagMeter.QueryInterval.TotalSeconds * _time.TimestampFrequency);
             }
         }
     }
@@ -208,22 +193,12 @@ internal sealed partial class KafkaAuditSource
             return;
         }
 
-        if (_repause && _paused)
-        {
-            _repause = false;
-            consumer.Pause(consumer.Assignment);
-        }
-
+        _gate.AfterPoll(consumer);
         if (result is null || result.IsPartitionEOF)
         {
             return;
         }
 
-        Route(consumer, result, stopping);
-    }
-
-    private void Route(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result, CancellationToken stopping)
-    {
         var tp = result.TopicPartition;
         if (!_trackers.TryGetValue(tp, out var tracker))
         {
@@ -241,210 +216,7 @@ internal sealed partial class KafkaAuditSource
             Position = result.TopicPartitionOffset,
             ReceivedAt = _time.GetUtcNow(),
         };
-
-        if (_backlog.Count > 0 || !_queue.TryWrite(message))
-        {
-            _backlog.Enqueue(message);
-            if (_backlog.Count == 1)
-            {
-                DrainBacklog(consumer, stopping);
-            }
-        }
-    }
-
-    /// <summary>Moves the backlog into the queue; pauses when the queue stays full. True when the backlog is empty.</summary>
-    private bool DrainBacklog(IConsumer<byte[]?, byte[]?> consumer, CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            while (_backlog.TryPeek(out var head))
-            {
-                if (!_queue.TryWrite(head))
-                {
-                    break;
-                }
-
-                _backlog.Dequeue();
-            }
-
-            if (_backlog.Count == 0)
-            {
-                if (_paused)
-                {
-                    _paused = false;
-                    consumer.Resume(consumer.Assignment);
-                    LogResumed(consumer.Assignment.Count);
-                }
-
-                return true;
-            }
-
-            _room ??= _queue.WaitToWriteAsync(stopping).AsTask();
-            if (_paused)
-            {
-                if (!_room.IsCompleted)
-                {
-                    return false;
-                }
-
-                _room = null;
-                continue;
-            }
-
-            // Short stalls (a slow batch) are waited out without pausing: a pause drops the prefetched records.
-            if (WaitQuietly(_room, _options.PauseAfter))
-            {
-                _room = null;
-                continue;
-            }
-
-            _paused = true;
-            Interlocked.Increment(ref _pausedCount);
-            consumer.Pause(consumer.Assignment);
-            LogPaused(consumer.Assignment.Count, _backlog.Count);
-            return false;
-        }
-
-        return false;
-    }
-
-    private static bool WaitQuietly(Task task, TimeSpan timeout)
-    {
-        try
-        {
-            return task.Wait(timeout);
-        }
-        catch (AggregateException)
-        {
-            return true;
-        }
-    }
-
-    /// <summary>Commits completed positions of <paramref name="only"/> (or of every tracked partition).</summary>
-    /// <summary>True when nothing was left to commit or the commit succeeded.</summary>
-    private bool Commit(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<PartitionTracker>? only)
-    {
-        List<TopicPartitionOffset>? offsets = null;
-        foreach (var tracker in only ?? _trackers.Values)
-        {
-            var next = tracker.CompletedNext;
-            if (!tracker.Retired && next > tracker.CommittedNext)
-            {
-                (offsets ??= []).Add(new TopicPartitionOffset(tracker.Partition, next));
-            }
-        }
-
-        if (offsets is null)
-        {
-            return true;
-        }
-
-        try
-        {
-            consumer.Commit(offsets);
-            foreach (var tpo in offsets)
-            {
-                if (_trackers.TryGetValue(tpo.TopicPartition, out var tracker))
-                {
-                    tracker.CommittedNext = Math.Max(tracker.CommittedNext, tpo.Offset.Value);
-                }
-            }
-
-            return true;
-        }
-        catch (TopicPartitionOffsetException ex)
-        {
-            foreach (var r in ex.Results)
-            {
-                if (r.Error.IsError)
-                {
-                    LogCommitFailed(r.TopicPartition, r.Error.Code, r.Error.Reason);
-                }
-                else if (_trackers.TryGetValue(r.TopicPartition, out var tracker))
-                {
-                    tracker.CommittedNext = Math.Max(tracker.CommittedNext, r.Offset.Value);
-                }
-            }
-
-            return false;
-        }
-        catch (KafkaException ex) when (!ex.Error.IsFatal)
-        {
-            // Retried on the next tick (e.g. during a rebalance); nothing is lost, a re-read is absorbed by the store.
-            LogCommitRejected(ex.Error.Code, ex.Error.Reason);
-            return false;
-        }
-    }
-
-    private void RefreshLag(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        long lag = 0;
-        foreach (var tracker in _trackers.Values)
-        {
-            try
-            {
-                // Cached from fetch responses: no request is sent.
-                tracker.SeeWatermarks(consumer.GetWatermarkOffsets(tracker.Partition));
-
-                var position = tracker.FirstRead >= 0 || tracker.CommittedNext >= 0 ? -1 : consumer.Position(tracker.Partition).Value;
-                lag += tracker.Lag(position);
-            }
-            catch (KafkaException)
-            {
-                // Not known this tick.
-            }
-        }
-
-        Interlocked.Exchange(ref _lag, lag);
-    }
-
-    /// <summary>
-    /// Asks the brokers for what the cached values cannot tell: watermarks of paused or not yet fetched
-    /// partitions (a paused partition's cached watermark stops moving during a store outage, exactly when the
-    /// lag matters) and the committed position of partitions not read yet. Sent only when needed, at most every 5 s.
-    /// </summary>
-    private void QueryLag(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        var unknownStart = new List<TopicPartition>();
-        foreach (var tracker in _trackers.Values)
-        {
-            if (_paused || tracker.HighWatermark < 0)
-            {
-                try
-                {
-                    tracker.SeeWatermarks(consumer.QueryWatermarkOffsets(tracker.Partition, LagQueryTimeout));
-                }
-                catch (KafkaException)
-                {
-                    // Not known this round.
-                }
-            }
-
-            if (tracker.CommittedNext < 0 && tracker.FirstRead < 0)
-            {
-                unknownStart.Add(tracker.Partition);
-            }
-        }
-
-        if (unknownStart.Count > 0)
-        {
-            try
-            {
-                foreach (var tpo in consumer.Committed(unknownStart, LagQueryTimeout))
-                {
-                    if (tpo.Offset.Value >= 0 && _trackers.TryGetValue(tpo.TopicPartition, out var tracker) && tracker.CommittedNext < 0)
-                    {
-                        tracker.CommittedNext = tpo.Offset.Value;
-                    }
-                }
-            }
-            catch (KafkaException)
-            {
-                // Not known this round.
-            }
-        }
-
-        RefreshLag(consumer);
+        _gate.Offer(consumer, message, stopping);
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
@@ -460,7 +232,7 @@ internal sealed partial class KafkaAuditSource
         }
 
         _assignedCount = _trackers.Count;
-        _repause = _paused;
+        _gate.OnAssigned();
         if (partitions.Count > 0)
         {
             LogAssigned(partitions.Count, string.Join(", ", partitions));
@@ -478,7 +250,7 @@ internal sealed partial class KafkaAuditSource
             }
         }
 
-        DropBacklogOf(revoked);
+        _gate.Drop(revoked);
 
         // Let what is in flight for these partitions finish, so their new owner starts after it.
         using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(_drainToken))
@@ -494,8 +266,8 @@ internal sealed partial class KafkaAuditSource
             }
         }
 
-        var committed = Commit(consumer, revoked);
-        ClearPause(consumer, partitions);
+        var committed = _committer.Commit(consumer, revoked);
+        _gate.ClearPause(consumer, partitions);
         foreach (var tracker in revoked)
         {
             tracker.Retire();
@@ -513,30 +285,9 @@ internal sealed partial class KafkaAuditSource
         }
     }
 
-    /// <summary>
-    /// librdkafka keeps a partition's paused flag across unassign and assign: a partition revoked while paused
-    /// and assigned back later would never be fetched again. Resume before letting it go.
-    /// </summary>
-    private void ClearPause(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
-    {
-        if (!_paused || partitions.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            consumer.Resume(partitions.Select(p => p.TopicPartition));
-        }
-        catch (KafkaException ex)
-        {
-            LogResumeFailed(ex.Error.Code, ex.Error.Reason);
-        }
-    }
-
     private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        ClearPause(consumer, partitions);
+        _gate.ClearPause(consumer, partitions);
         var lost = new List<PartitionTracker>(partitions.Count);
         foreach (var tpo in partitions)
         {
@@ -547,24 +298,9 @@ internal sealed partial class KafkaAuditSource
             }
         }
 
-        DropBacklogOf(lost);
+        _gate.Drop(lost);
         _assignedCount = _trackers.Count;
         LogLost(partitions.Count);
-    }
-
-    private void DropBacklogOf(List<PartitionTracker> trackers)
-    {
-        if (_backlog.Count == 0 || trackers.Count == 0)
-        {
-            return;
-        }
-
-        var keep = _backlog.Where(m => !trackers.Contains(m.Origin)).ToList();
-        _backlog.Clear();
-        foreach (var m in keep)
-        {
-            _backlog.Enqueue(m);
-        }
     }
 
     private void RetireAll()
@@ -575,14 +311,14 @@ internal sealed partial class KafkaAuditSource
         }
 
         _trackers.Clear();
-        _backlog.Clear();
+        _gate.Clear();
         _assignedCount = 0;
     }
 
     private void Drain(IConsumer<byte[]?, byte[]?> consumer)
     {
         // Records read but never accepted by the queue are not committed: the next owner reads them.
-        _backlog.Clear();
+        _gate.Clear();
         LogDraining(_trackers.Count);
         try
         {
@@ -593,10 +329,11 @@ internal sealed partial class KafkaAuditSource
             LogDrainTimedOut();
         }
 
-        Commit(consumer, null);
+        _committer.Commit(consumer);
         try
         {
-            // Leaves the group at once (the revoke callback commits again, harmlessly) instead of waiting for the session timeout.
+            // Leaves the group at once (the revoke callback commits again, harmlessly) instead of waiting for the
+            // session timeout. (A static member, Kafka:GroupInstanceId, stays in the group until its session times out.)
             consumer.Close();
         }
         catch (KafkaException ex)
@@ -627,26 +364,8 @@ internal sealed partial class KafkaAuditSource
     [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {GroupId} subscribed to {Topics}")]
     private partial void LogSubscribed(string groupId, string topics);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The Kafka consumer failed ({Code}); a new one is built in {Delay}")]
-    private partial void LogRecreating(Exception ex, ErrorCode code, TimeSpan delay);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming failed ({Code}) at {Position}; polling goes on")]
     private partial void LogConsumeError(Exception ex, ErrorCode code, TopicPartitionOffset? position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The ingest queue stayed full: paused {Partitions} partitions with {Backlog} records waiting")]
-    private partial void LogPaused(int partitions, int backlog);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The ingest queue has room again: resumed {Partitions} partitions")]
-    private partial void LogResumed(int partitions);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Partition} failed ({Code}: {Reason}); retried on the next tick")]
-    private partial void LogCommitFailed(TopicPartition partition, ErrorCode code, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Commit not accepted now ({Code}: {Reason}); retried on the next tick")]
-    private partial void LogCommitRejected(ErrorCode code, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Resuming partitions that are being revoked failed ({Code}: {Reason})")]
-    private partial void LogResumeFailed(ErrorCode code, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: {Partitions}")]
     private partial void LogAssigned(int count, string partitions);

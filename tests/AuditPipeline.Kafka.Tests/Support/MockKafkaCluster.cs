@@ -48,6 +48,9 @@ public sealed class MockKafkaCluster : IDisposable
             Acks = Acks.All,
             EnableIdempotence = true,
             QueueBufferingMaxMessages = 1_000_000,
+
+            // Records beyond the pipeline's 1 MiB message limit, to prove they are dead-lettered.
+            MessageMaxBytes = 8 * 1024 * 1024,
         }).SetLogHandler((_, _) => { }).Build());
     }
 
