@@ -4,7 +4,7 @@ namespace AuditPipeline.Embedded;
 
 /// <summary>
 /// <code>
-/// "Store": { "Embedded": { "Path": "./data", "ArchivePath": "./data/archive" } }
+/// "Store": { "Embedded": { "Path": "./data", "ArchivePath": "./data/archive", "MaxScanRows": 200000 } }
 /// </code>
 /// </summary>
 public sealed class EmbeddedStoreOptions
@@ -24,6 +24,15 @@ public sealed class EmbeddedStoreOptions
     /// </summary>
     public bool ReadOnly { get; set; }
 
+    /// <summary>
+    /// The most rows one page request examines (index entries walked, text candidates probed). A page
+    /// over rows that match nothing stops there and answers with what it found and a cursor, so no
+    /// list request searches without bound. CSV streams have no such budget.
+    /// </summary>
+    public long MaxScanRows { get; set; } = DefaultMaxScanRows;
+
+    internal const long DefaultMaxScanRows = 200_000;
+
     internal string ResolvedArchivePath =>
         string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
 }
@@ -37,6 +46,22 @@ internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedS
         {
             errors.Add($"{EmbeddedStoreOptions.SectionName}:Path must not be empty.");
             return ValidateOptionsResult.Fail(errors);
+        }
+
+        if (options.MaxScanRows < 1000)
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:MaxScanRows must be at least 1000 (it is {options.MaxScanRows}).");
+        }
+
+        if (options.ReadOnly)
+        {
+            // A read-only store creates nothing: the directory must already be there.
+            if (!Directory.Exists(options.Path))
+            {
+                errors.Add($"{EmbeddedStoreOptions.SectionName}:Path '{options.Path}' does not exist; a read-only store opens an existing data directory.");
+            }
+
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
         }
 
         CheckDirectory($"{EmbeddedStoreOptions.SectionName}:Path", options.Path, errors);

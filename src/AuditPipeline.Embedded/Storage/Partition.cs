@@ -15,13 +15,16 @@ internal sealed class Partition
     private const string Extension = ".db";
     private volatile PartitionLocation _location;
 
-    public Partition(RetentionClass retentionClass, int year, int month, string filePath, bool archived)
+    public Partition(RetentionClass retentionClass, int year, int month, string filePath, bool archived, bool readOnly = false)
     {
+        ReadOnly = readOnly;
         Class = retentionClass;
         MonthStart = new DateTimeOffset(year, month, 1, 0, 0, 0, TimeSpan.Zero);
         Name = FormattableString.Invariant($"{Prefix}{retentionClass.Name}-{year:D4}-{month:D2}");
-        _location = new PartitionLocation(filePath, archived);
+        _location = new PartitionLocation(filePath, archived, readOnly);
     }
+
+    public bool ReadOnly { get; }
 
     public string Name { get; }
 
@@ -36,7 +39,22 @@ internal sealed class Partition
     /// <summary>The next row sequence number; only read and written under the store's write gate.</summary>
     public long NextSeq { get; set; } = 1;
 
-    public void MoveTo(string filePath, bool archived) => _location = new PartitionLocation(filePath, archived);
+    /// <summary>True after a failed write: <see cref="NextSeq"/> is read from the file again before the next one.</summary>
+    public bool SeqUnknown { get; set; }
+
+    /// <summary>This partition's number in the catalog's id index (never reused, even after a drop).</summary>
+    public long Number { get; set; }
+
+    /// <summary>Every row up to this sequence number is in the catalog's id index (the watermark).</summary>
+    public long IndexedSeq { get; set; }
+
+    /// <summary>
+    /// True when the free-text rows carry the organisation's key (<see cref="SearchText.OrgKey"/>), so
+    /// one organisation's words never lengthen another's candidate lists. Older files have plain words.
+    /// </summary>
+    public bool TextScopedByOrg { get; set; } = true;
+
+    public void MoveTo(string filePath, bool archived) => _location = new PartitionLocation(filePath, archived, ReadOnly);
 
     public static string FileNameFor(RetentionClass c, DateTimeOffset monthStart) =>
         FormattableString.Invariant($"{Prefix}{c.Name}-{monthStart.Year:D4}-{monthStart.Month:D2}{Extension}");
@@ -67,14 +85,14 @@ internal sealed class Partition
 /// <summary>Where a partition file is now; swapped as a whole when the file moves to the archive.</summary>
 internal sealed class PartitionLocation
 {
-    public PartitionLocation(string filePath, bool archived)
+    public PartitionLocation(string filePath, bool archived, bool readOnly)
     {
         FilePath = filePath;
         Archived = archived;
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = filePath,
-            Mode = SqliteOpenMode.ReadWrite,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = 30,

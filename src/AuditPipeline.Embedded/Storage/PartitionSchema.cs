@@ -60,6 +60,20 @@ internal static class PartitionSchema
     /// </summary>
     public const string RowColumns = "e.time_ms, e.id, e.seq, e.actor_name, e.actor_email, e.entity_name, e.entity_id";
 
+    /// <summary>
+    /// <c>PRAGMA user_version</c> of a partition whose free-text rows carry the organisation's key;
+    /// files from before (version 0) keep plain words and are searched the old way.
+    /// </summary>
+    public const int OrgScopedTextVersion = 2;
+
+    /// <summary>
+    /// The catalog: the partition list, and the id index that makes an event id one event per
+    /// organisation wherever a re-send's time would place it. <c>event_ids</c> maps (org, id) to the
+    /// partition (by number, never reused) and row holding the first copy; <c>id_index</c> holds each
+    /// partition's number and watermark (every row up to <c>indexed_seq</c> is in <c>event_ids</c>).
+    /// A partition commits first and its ids after, so a crash between the two leaves rows above the
+    /// watermark, which start-up indexes before anything is appended.
+    /// </summary>
     public const string CatalogCreate = """
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS partitions (
@@ -69,5 +83,17 @@ internal static class PartitionSchema
             archived   INTEGER NOT NULL,
             updated_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS id_index (
+            part        INTEGER PRIMARY KEY AUTOINCREMENT,
+            name        TEXT    NOT NULL UNIQUE,
+            indexed_seq INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS event_ids (
+            org_id TEXT    NOT NULL,
+            id     TEXT    NOT NULL,
+            part   INTEGER NOT NULL,
+            seq    INTEGER NOT NULL,
+            PRIMARY KEY (org_id, id)
+        ) WITHOUT ROWID;
         """;
 }

@@ -38,7 +38,8 @@ internal sealed class ScanPlan
     private readonly DateTimeOffset? _from;
     private readonly DateTimeOffset? _to;
     private readonly AuditPosition? _after;
-    private readonly string? _matchExpression;
+    private readonly string? _matchScoped;
+    private readonly string? _matchPlain;
     private readonly int _seek = -1;
     private readonly string? _seekIndex;
 
@@ -65,7 +66,8 @@ internal sealed class ScanPlan
         _toMs = q.To is { } t ? SqlTime.CeilMs(t) : null;
         _after = q.After;
         IsEmpty = SearchText.AnyTermImpossible(Terms) || (_fromMs is { } a && _toMs is { } b && a >= b);
-        _matchExpression = Terms.Count > 0 ? SearchText.MatchExpression(Terms) : null;
+        _matchScoped = Terms.Count > 0 ? SearchText.MatchExpression(Terms, SearchText.OrgKey(q.OrgId)) : null;
+        _matchPlain = Terms.Count > 0 ? SearchText.MatchExpression(Terms) : null;
 
         foreach (var (index, column) in SeekIndexes)
         {
@@ -93,13 +95,22 @@ internal sealed class ScanPlan
         return !(_from is { } f && monthEnd <= f) && !(_to is { } t && monthStart >= t) && !(_after is { } a && monthStart > a.Time);
     }
 
-    /// <summary>Adds the ordered row streams of one partition to <paramref name="streams"/>.</summary>
-    public void OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams)
+    /// <summary>
+    /// Adds the ordered row streams of one partition to <paramref name="streams"/>; returns the rows
+    /// the free-text probe examined (part of the request's work budget).
+    /// </summary>
+    public int OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams, bool textScopedByOrg)
     {
-        if (_matchExpression is not null && FewTextCandidates(conn))
+        var match = textScopedByOrg ? _matchScoped : _matchPlain;
+        var probed = 0;
+        if (match is not null)
         {
-            streams.Add(RowStream.Open(docs, Command(conn, "text", null, -1)));
-            return;
+            probed = TextCandidates(conn, match);
+            if (probed <= TextCandidateLimit)
+            {
+                streams.Add(RowStream.Open(docs, Command(conn, "text", null, -1, match)));
+                return probed;
+            }
         }
 
         if (_seek >= 0)
@@ -109,26 +120,33 @@ internal sealed class ScanPlan
                 streams.Add(RowStream.Open(docs, Command(conn, _seekIndex!, value, _seek)));
             }
 
-            return;
+            return probed;
         }
 
         streams.Add(RowStream.Open(docs, Command(conn, "ix_events_time", null, -1)));
+        return probed;
     }
 
-    /// <summary>The statement of one stream, for tests that look at query plans.</summary>
-    internal SqliteCommand Command(SqliteConnection conn, string index, string? seekValue, int seek)
+    /// <summary>
+    /// The statement of one stream (also for tests that look at query plans). The filters are not in
+    /// its WHERE clause but its last column (1 = the row matches): every row the walk examines comes
+    /// back, so the request's work is counted row by row and a walk through rows that match nothing
+    /// stops at the budget, and at a cancellation, instead of running inside one SQLite step.
+    /// </summary>
+    internal SqliteCommand Command(SqliteConnection conn, string index, string? seekValue, int seek, string? match = null)
     {
         var cmd = conn.CreateCommand();
         var sql = new StringBuilder(512);
+        var filter = new StringBuilder(128);
         sql.Append("SELECT ").Append(PartitionSchema.RowColumns);
         if (index == "text")
         {
-            sql.Append(" FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN events e ON e.seq = t.r");
-            cmd.Parameters.AddWithValue("$m", _matchExpression);
+            sql.Append(", {0} AS m FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN events e ON e.seq = t.r");
+            cmd.Parameters.AddWithValue("$m", match ?? _matchScoped);
         }
         else
         {
-            sql.Append(" FROM events e INDEXED BY ").Append(index);
+            sql.Append(", {0} AS m FROM events e INDEXED BY ").Append(index);
         }
 
         sql.Append(" WHERE e.org_id = $org");
@@ -147,20 +165,20 @@ internal sealed class ScanPlan
             }
 
             var (column, values) = _filters[i];
-            sql.Append(" AND e.").Append(column).Append(" IN (");
+            filter.Append(filter.Length == 0 ? "" : " AND ").Append("e.").Append(column).Append(" IN (");
             for (var j = 0; j < values.Length; j++)
             {
                 var name = string.Create(CultureInfo.InvariantCulture, $"$f{i}_{j}");
-                sql.Append(j == 0 ? "" : ", ").Append(name);
+                filter.Append(j == 0 ? "" : ", ").Append(name);
                 cmd.Parameters.AddWithValue(name, values[j]);
             }
 
-            sql.Append(')');
+            filter.Append(')');
         }
 
         if (_ai is { } ai)
         {
-            sql.Append(" AND e.ai = $ai");
+            filter.Append(filter.Length == 0 ? "" : " AND ").Append("e.ai = $ai");
             cmd.Parameters.AddWithValue("$ai", ai);
         }
 
@@ -192,24 +210,25 @@ internal sealed class ScanPlan
         }
 
         sql.Append(" ORDER BY e.time_ms DESC, e.id DESC");
-        cmd.CommandText = sql.ToString();
+        cmd.CommandText = sql.ToString().Replace("{0}", filter.Length == 0 ? "1" : "coalesce((" + filter + "), 0)", StringComparison.Ordinal);
         return cmd;
     }
 
-    private bool FewTextCandidates(SqliteConnection conn)
+    /// <summary>How many candidates the text index has (up to one past the limit): above it, walk instead.</summary>
+    private static int TextCandidates(SqliteConnection conn, string match)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT count(*) FROM (SELECT 1 FROM events_text WHERE events_text MATCH $m LIMIT $limit)";
-        cmd.Parameters.AddWithValue("$m", _matchExpression);
+        cmd.Parameters.AddWithValue("$m", match);
         cmd.Parameters.AddWithValue("$limit", TextCandidateLimit + 1);
         try
         {
-            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) <= TextCandidateLimit;
+            return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
         catch (SqliteException)
         {
             // A term the FTS5 tokenizer splits differently: walk and let TextMatch decide.
-            return false;
+            return TextCandidateLimit + 1;
         }
     }
 
@@ -239,6 +258,9 @@ internal sealed class RowStream : IDisposable
 
     public bool HasRow { get; private set; }
 
+    /// <summary>True when the current row passes the filters (the statement's last column).</summary>
+    public bool FiltersMatch { get; private set; }
+
     public long TimeMs { get; private set; }
 
     public string Id { get; private set; } = "";
@@ -263,6 +285,7 @@ internal sealed class RowStream : IDisposable
         {
             TimeMs = _reader.GetInt64(0);
             Id = _reader.GetString(1);
+            FiltersMatch = _reader.GetInt64(7) != 0;
         }
     }
 

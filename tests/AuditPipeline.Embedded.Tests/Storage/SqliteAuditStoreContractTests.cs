@@ -8,22 +8,33 @@ namespace AuditPipeline.Embedded.Tests.Storage;
 /// <summary>The embedded store passes the shared store contract.</summary>
 public sealed class SqliteAuditStoreContractTests : AuditStoreContractTests
 {
-    private readonly Dictionary<IAuditStore, TempDirectory> _directories = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<IAuditStore, (TempDirectory Dir, RetentionPlanRegistry Registry, RetentionOptions Retention)> _directories = new(ReferenceEqualityComparer.Instance);
 
     protected override Task<IAuditStore> CreateStoreAsync(RetentionPlanRegistry registry, RetentionOptions retention)
     {
         var dir = new TempDirectory();
         IAuditStore store = Stores.Open(dir.Path, registry, retention);
-        _directories[store] = dir;
+        _directories[store] = (dir, registry, retention);
         return Task.FromResult(store);
+    }
+
+    /// <summary>A new process on the same directory: the old store is closed first (one process per directory).</summary>
+    protected override Task<IAuditStore?> ReopenStoreAsync(IAuditStore store)
+    {
+        var (dir, registry, retention) = _directories[store];
+        _directories.Remove(store);
+        ((IDisposable)store).Dispose();
+        IAuditStore reopened = Stores.Open(dir.Path, registry, retention);
+        _directories[reopened] = (dir, registry, retention);
+        return Task.FromResult<IAuditStore?>(reopened);
     }
 
     protected override async ValueTask DisposeStoreAsync(IAuditStore store)
     {
         await base.DisposeStoreAsync(store);
-        if (_directories.Remove(store, out var dir))
+        if (_directories.Remove(store, out var entry))
         {
-            dir.Dispose();
+            entry.Dir.Dispose();
         }
     }
 }

@@ -292,7 +292,7 @@ public sealed class SqliteAuditStoreTests : IDisposable
         using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);
         var streams = new List<RowStream>();
         using var docs = new DocReader(conn);
-        plan.OpenStreams(conn, docs, streams);
+        plan.OpenStreams(conn, docs, streams, textScopedByOrg: true);
         var page = await store.QueryAsync(new AuditQuery { OrgId = "org_42", Terms = ["zanzi"] }, 10, Ct);
 
         using var only = Assert.Single(streams);

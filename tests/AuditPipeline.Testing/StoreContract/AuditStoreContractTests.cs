@@ -37,6 +37,13 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// The same store as a restarted process would open it (same data, same routing), or null when the
+    /// store cannot say; the restart test is then skipped with that reason. The old instance may be
+    /// disposed by the override.
+    /// </summary>
+    protected virtual Task<IAuditStore?> ReopenStoreAsync(IAuditStore store) => Task.FromResult<IAuditStore?>(null);
+
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
@@ -92,6 +99,97 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
         {
             Assert.Equal(events.Count(e => e.OrgId == org), (await AllAsync(store, org)).Count);
         }
+    }
+
+    [Fact]
+    public async Task A_resend_with_a_time_in_another_month_is_a_duplicate_and_the_first_copy_stays()
+    {
+        var store = await NewStoreAsync();
+        var first = Some.Event(orgId: "org_resend", time: new DateTimeOffset(2026, 10, 31, 23, 59, 0, TimeSpan.Zero));
+        var later = first with { Time = new DateTimeOffset(2026, 11, 1, 0, 1, 0, TimeSpan.Zero), Action = "deleted" };
+        var earlier = first with { Time = new DateTimeOffset(2026, 8, 3, 9, 0, 0, TimeSpan.Zero), Action = "viewed" };
+
+        var stored = await store.AppendAsync([first], Ct);
+        var again = await store.AppendAsync([later], Ct);
+        var older = await store.AppendAsync([earlier], Ct);
+
+        Assert.Equal(AppendOutcome.Stored, stored[0].Outcome);
+        Assert.Equal(AppendOutcome.Duplicate, again[0].Outcome);
+        Assert.Equal(AppendOutcome.Duplicate, older[0].Outcome);
+        await AssertOnlyCopyAsync(store, first);
+    }
+
+    [Fact]
+    public async Task A_resend_that_a_plan_change_routes_to_another_retention_class_is_a_duplicate()
+    {
+        var retention = new RetentionOptions();
+        var registry = new RetentionPlanRegistry(Options.Create(retention));
+        var store = await NewStoreAsync(registry, retention);
+        var first = Some.Event(orgId: "org_plan", time: new DateTimeOffset(2026, 9, 10, 8, 0, 0, TimeSpan.Zero));
+        await store.AppendAsync([first], Ct);
+
+        // The plan history now says enterprise throughout: the same event (and a later copy of it in
+        // another month) would go to another retention class.
+        registry.Record("org_plan", RetentionClass.Enterprise(5), DateTimeOffset.MinValue);
+        var sameTime = await store.AppendAsync([first], Ct);
+        var otherMonth = await store.AppendAsync([first with { Time = first.Time.AddDays(45) }], Ct);
+
+        Assert.Equal(AppendOutcome.Duplicate, sameTime[0].Outcome);
+        Assert.Equal(AppendOutcome.Duplicate, otherMonth[0].Outcome);
+        await AssertOnlyCopyAsync(store, first);
+    }
+
+    [Fact]
+    public async Task The_same_id_twice_in_one_batch_with_different_times_is_stored_once_and_again_is_all_duplicates()
+    {
+        var store = await NewStoreAsync();
+        var first = Some.Event(orgId: "org_twice", time: new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero));
+        var copy = first with { Time = new DateTimeOffset(2026, 6, 2, 8, 0, 0, TimeSpan.Zero) };
+        var other = Some.Event(orgId: "org_twice");
+
+        var results = await store.AppendAsync([first, other, copy], Ct);
+        var again = await store.AppendAsync([copy, first, other], Ct);
+
+        Assert.Equal([AppendOutcome.Stored, AppendOutcome.Stored, AppendOutcome.Duplicate], results.Select(r => r.Outcome));
+        Assert.All(again, r => Assert.Equal(AppendOutcome.Duplicate, r.Outcome));
+        await AssertOnlyCopyAsync(store, first);
+        Assert.Equal(2, (await AllAsync(store, "org_twice")).Count);
+    }
+
+    [Fact]
+    public async Task The_same_id_in_two_organisations_is_two_events_whatever_their_times()
+    {
+        var store = await NewStoreAsync();
+        var a = Some.Event(orgId: "org_a", time: new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero));
+        var b = a with { OrgId = "org_b", Time = new DateTimeOffset(2026, 7, 20, 8, 0, 0, TimeSpan.Zero) };
+
+        var results = await store.AppendAsync([a, b], Ct);
+
+        Assert.All(results, r => Assert.Equal(AppendOutcome.Stored, r.Outcome));
+        await AssertOnlyCopyAsync(store, a);
+        await AssertOnlyCopyAsync(store, b);
+    }
+
+    [Fact]
+    public async Task A_resend_with_another_time_after_a_restart_is_a_duplicate()
+    {
+        var store = await NewStoreAsync();
+        var events = Enumerable.Range(0, 50)
+            .Select(i => Some.Event(orgId: "org_restart", time: new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).AddHours(i * 7)))
+            .ToList();
+        await store.AppendAsync(events, Ct);
+
+        var reopened = await ReopenStoreAsync(store);
+        if (reopened is null)
+        {
+            Assert.Skip("this store's test class does not say how to reopen it (ReopenStoreAsync)");
+        }
+
+        _created.Add(reopened);
+        var resent = await reopened.AppendAsync([.. events.Select((e, i) => e with { Time = e.Time.AddMonths(-1 - (i % 3)) })], Ct);
+
+        Assert.All(resent, r => Assert.Equal(AppendOutcome.Duplicate, r.Outcome));
+        Assert.Equal(Ids(ContractData.Expected(events, new AuditQuery { OrgId = "org_restart" })), Ids(await AllAsync(reopened, "org_restart")));
     }
 
     [Fact]
@@ -405,6 +503,22 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
         }
 
         return all;
+    }
+
+    /// <summary>Exactly one event with this id in its organisation, and it is <paramref name="first"/> as stored first.</summary>
+    private static async Task AssertOnlyCopyAsync(IAuditStore store, AuditEvent first)
+    {
+        var found = await store.GetAsync(first.OrgId, first.Id, Ct);
+        Assert.NotNull(found);
+        Assert.Equal(AuditJson.Serialize(first), AuditJson.Serialize(found));
+        var copies = (await AllAsync(store, first.OrgId)).Where(e => e.Id == first.Id).ToList();
+        var single = Assert.Single(copies);
+        Assert.Equal(first.Time, single.Time);
+        if (first.Entity.Id is { } entityId)
+        {
+            var filtered = await store.QueryAsync(new AuditQuery { OrgId = first.OrgId, EntityIds = [entityId] }, 500, Ct);
+            Assert.Single(filtered.Items, e => e.Id == first.Id);
+        }
     }
 
     private static List<string> Ids(IEnumerable<AuditEvent> events) => [.. events.Select(e => e.Id)];

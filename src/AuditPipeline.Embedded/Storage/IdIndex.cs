@@ -1,0 +1,274 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace AuditPipeline.Embedded.Storage;
+
+/// <summary>
+/// The catalog's id index: (organisation, event id) → the partition and row of the first stored copy,
+/// so a re-send whose time would place it in another month or retention class is still a duplicate.
+/// A batch asks once for all its ids (one statement over a JSON array) and records its stored rows in
+/// one transaction. The partition commits first and the index after; each partition's watermark says
+/// how far its rows are indexed, so a crash between the two is caught up before the next append.
+/// The index can always be rebuilt from the partitions, so the catalog runs with
+/// <c>synchronous=NORMAL</c>: whatever a power loss takes from it, start-up indexes again.
+/// </summary>
+internal sealed partial class IdIndex(string connectionString, ILogger logger)
+{
+    private const int CatchUpChunk = 10_000;
+
+    /// <summary>For each key, whether that (org, id) is stored anywhere.</summary>
+    public bool[] FindExisting(IReadOnlyList<(string Org, string Id)> keys)
+    {
+        var found = new bool[keys.Count];
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        using var conn = Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            SELECT CAST(j.key AS INTEGER) FROM json_each($keys) j
+            WHERE EXISTS (SELECT 1 FROM event_ids i WHERE i.org_id = json_extract(j.value, '$[0]') AND i.id = json_extract(j.value, '$[1]'))
+            """;
+        cmd.Parameters.AddWithValue("$keys", KeysJson(keys));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            found[reader.GetInt32(0)] = true;
+        }
+
+        return found;
+    }
+
+    /// <summary>Records a batch's stored rows and moves the watermark of every partition it wrote.</summary>
+    public void Record(List<StoredRow> rows, IReadOnlyCollection<Partition> touched)
+    {
+        using var conn = Open();
+        using var tx = conn.BeginTransaction();
+        using (var insert = InsertCommand(conn, tx, out var org, out var id, out var part, out var seq))
+        {
+            foreach (var row in rows)
+            {
+                org.Value = row.Org;
+                id.Value = row.Id;
+                part.Value = row.Partition.Number;
+                seq.Value = row.Seq;
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        SetWatermarks(conn, tx, touched);
+        tx.Commit();
+        foreach (var p in touched)
+        {
+            p.IndexedSeq = p.NextSeq - 1;
+        }
+    }
+
+    /// <summary>Gives a partition its number and watermark (creating its entry), and trims entries of rows it no longer has.</summary>
+    public void Register(Partition p)
+    {
+        using var conn = Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO id_index (name, indexed_seq) VALUES ($name, 0) ON CONFLICT (name) DO NOTHING;
+            SELECT part, indexed_seq FROM id_index WHERE name = $name;
+            """;
+        cmd.Parameters.AddWithValue("$name", p.Name);
+        using (var reader = cmd.ExecuteReader())
+        {
+            reader.Read();
+            p.Number = reader.GetInt64(0);
+            p.IndexedSeq = reader.GetInt64(1);
+        }
+
+        if (p.IndexedSeq > p.NextSeq - 1)
+        {
+            // The partition lost rows the index knew (a file restored from a backup, a power loss
+            // with the operating system's cache): forget them, or their re-sends would count as stored.
+            using var trim = conn.CreateCommand();
+            trim.CommandText = "DELETE FROM event_ids WHERE part = $part AND seq >= $next; UPDATE id_index SET indexed_seq = $last WHERE part = $part";
+            trim.Parameters.AddWithValue("$part", p.Number);
+            trim.Parameters.AddWithValue("$next", p.NextSeq);
+            trim.Parameters.AddWithValue("$last", p.NextSeq - 1);
+            trim.ExecuteNonQuery();
+            LogTrimmed(p.Name, p.IndexedSeq, p.NextSeq - 1);
+            p.IndexedSeq = p.NextSeq - 1;
+        }
+    }
+
+    /// <summary>Indexes the rows of <paramref name="p"/> above its watermark (after a crash or a failed index write).</summary>
+    public void CatchUp(Partition p)
+    {
+        if (p.IndexedSeq >= p.NextSeq - 1)
+        {
+            return;
+        }
+
+        var from = p.IndexedSeq;
+        long conflicts = 0;
+        using var source = SqliteAuditStore.Open(p.Location.ConnectionString);
+        using var conn = Open();
+        while (from < p.NextSeq - 1)
+        {
+            using var tx = conn.BeginTransaction();
+            using var select = source.CreateCommand();
+            select.CommandText = "SELECT org_id, id, seq FROM events WHERE seq > $from ORDER BY seq LIMIT $n";
+            select.Parameters.AddWithValue("$from", from);
+            select.Parameters.AddWithValue("$n", CatchUpChunk);
+            using var insert = InsertCommand(conn, tx, out var org, out var id, out var part, out var seq);
+            var read = 0;
+            using (var reader = select.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    read++;
+                    org.Value = reader.GetString(0);
+                    id.Value = reader.GetString(1);
+                    part.Value = p.Number;
+                    seq.Value = from = reader.GetInt64(2);
+                    conflicts += 1 - insert.ExecuteNonQuery();
+                }
+            }
+
+            if (read == 0)
+            {
+                // No rows above the watermark: nothing is missing from the index.
+                from = p.NextSeq - 1;
+            }
+
+            using var mark = conn.CreateCommand();
+            mark.Transaction = tx;
+            mark.CommandText = "UPDATE id_index SET indexed_seq = $seq WHERE part = $part";
+            mark.Parameters.AddWithValue("$seq", from);
+            mark.Parameters.AddWithValue("$part", p.Number);
+            mark.ExecuteNonQuery();
+            tx.Commit();
+            p.IndexedSeq = from;
+        }
+
+        LogCaughtUp(p.Name, p.IndexedSeq);
+        if (conflicts > 0)
+        {
+            // Only data written before the id index existed can hold such copies; they are kept (append-only).
+            LogEarlierCopies(p.Name, conflicts);
+        }
+    }
+
+    /// <summary>Forgets the ids of a dropped partition; its number is never given out again.</summary>
+    public void Forget(string partitionName)
+    {
+        using var conn = Open();
+        using var tx = conn.BeginTransaction();
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+
+        // event_ids has no index by partition (it would cost every append a second B-tree insert):
+        // a drop, once a month per class, scans the id index instead.
+        cmd.CommandText = """
+            DELETE FROM event_ids WHERE part = (SELECT part FROM id_index WHERE name = $name);
+            DELETE FROM id_index WHERE name = $name;
+            """;
+        cmd.Parameters.AddWithValue("$name", partitionName);
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+    }
+
+    /// <summary>The names of partitions the index has entries for.</summary>
+    public List<string> Names()
+    {
+        using var conn = Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT name FROM id_index";
+        using var reader = cmd.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    private SqliteConnection Open()
+    {
+        var conn = new SqliteConnection(connectionString);
+        try
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;";
+            cmd.ExecuteNonQuery();
+            return conn;
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    private static SqliteCommand InsertCommand(SqliteConnection conn, SqliteTransaction tx, out SqliteParameter org, out SqliteParameter id, out SqliteParameter part, out SqliteParameter seq)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO event_ids (org_id, id, part, seq) VALUES ($org, $id, $part, $seq) ON CONFLICT (org_id, id) DO NOTHING";
+        org = cmd.Parameters.Add("$org", SqliteType.Text);
+        id = cmd.Parameters.Add("$id", SqliteType.Text);
+        part = cmd.Parameters.Add("$part", SqliteType.Integer);
+        seq = cmd.Parameters.Add("$seq", SqliteType.Integer);
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static void SetWatermarks(SqliteConnection conn, SqliteTransaction tx, IReadOnlyCollection<Partition> touched)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "UPDATE id_index SET indexed_seq = $seq WHERE part = $part";
+        var seq = cmd.Parameters.Add("$seq", SqliteType.Integer);
+        var part = cmd.Parameters.Add("$part", SqliteType.Integer);
+        foreach (var p in touched)
+        {
+            seq.Value = p.NextSeq - 1;
+            part.Value = p.Number;
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private static string KeysJson(IReadOnlyList<(string Org, string Id)> keys)
+    {
+        var buffer = new ArrayBufferWriter<byte>(keys.Count * 48);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var (org, id) in keys)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(org);
+                w.WriteStringValue(id);
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Indexed the event ids of partition {Partition} up to row {Seq}")]
+    private partial void LogCaughtUp(string partition, long seq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition} holds {Count} events whose ids were already stored in another partition, written before the id index existed; they are kept, and further re-sends count as duplicates")]
+    private partial void LogEarlierCopies(string partition, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The id index knew rows of partition {Partition} up to {Indexed} but the file ends at {Last}; the missing rows' ids were forgotten")]
+    private partial void LogTrimmed(string partition, long indexed, long last);
+}
+
+/// <summary>One row a batch stored, for the id index.</summary>
+internal readonly record struct StoredRow(Partition Partition, long Seq, string Org, string Id);
