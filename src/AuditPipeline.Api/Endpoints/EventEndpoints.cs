@@ -162,7 +162,11 @@ internal sealed partial class CsvStreamResult(
         var ct = scope.Token;
         try
         {
-            rows = await EventCsvFormat.WriteAsync(response.Body, store.StreamAsync(filters.Query, ct), n => rows = n, ct);
+            // The first row (or the end) is fetched before any byte is sent, so a search that finds
+            // nothing in time, or a store that is down, can still get a clean 503 instead of a cut stream.
+            await using var matches = store.StreamAsync(filters.Query, ct).GetAsyncEnumerator(ct);
+            var any = await matches.MoveNextAsync();
+            rows = await EventCsvFormat.WriteAsync(response.Body, Remaining(matches, any), n => rows = n, ct);
             completed = true;
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -184,9 +188,17 @@ internal sealed partial class CsvStreamResult(
                 await EventEndpoints.TimedOut(httpContext).ExecuteAsync(httpContext);
             }
         }
+        catch (StoreUnavailableException ex) when (!response.HasStarted)
+        {
+            LogStreamFailed(ex, orgId);
+            response.Clear();
+            response.Headers.RetryAfter = "5";
+            await ApiProblems.Unavailable().ExecuteAsync(httpContext);
+        }
         catch (Exception ex)
         {
-            // Headers are gone already: cut the connection so the client sees a broken download, not a short file.
+            // Headers are gone (or the failure is not one a client can wait out): cut the connection so
+            // the client sees a broken download, not a short file.
             LogStreamFailed(ex, orgId);
             httpContext.Abort();
         }
@@ -200,6 +212,20 @@ internal sealed partial class CsvStreamResult(
         if (!completed)
         {
             LogStreamIncomplete(orgId, rows);
+        }
+    }
+
+    private static async IAsyncEnumerable<AuditEvent> Remaining(IAsyncEnumerator<AuditEvent> matches, bool any)
+    {
+        if (!any)
+        {
+            yield break;
+        }
+
+        yield return matches.Current;
+        while (await matches.MoveNextAsync())
+        {
+            yield return matches.Current;
         }
     }
 

@@ -202,6 +202,9 @@ internal sealed partial class ExportJobRunner(
                 file.Flush(flushToDisk: true);
             }
 
+            // The last writes may have gone past the floor between two checks: one more before it counts.
+            guard.Ensure();
+
             File.Move(partial, jobs.CsvPath(job.Id), overwrite: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
