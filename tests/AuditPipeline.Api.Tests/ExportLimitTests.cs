@@ -125,6 +125,15 @@ public sealed class ExportLimitTests
     }
 
     [Fact]
+    public void The_real_disk_probe_measures_the_file_system_of_a_directory()
+    {
+        var free = new DriveDiskSpace().AvailableBytes(Path.GetTempPath());
+
+        Assert.NotNull(free);
+        Assert.True(free > 0, $"free = {free}");
+    }
+
+    [Fact]
     public async Task An_export_body_array_of_101_values_is_a_400_naming_the_filter()
     {
         await using var host = await ApiHost.StartAsync();
