@@ -9,7 +9,8 @@ namespace AuditPipeline.Api;
 /// "Api": {
 ///   "Keys": [ { "Name": "app", "Sha256": "&lt;64 lower-case hex&gt;", "Org": "*", "Scopes": [ "audit:read", "audit:export" ] } ],
 ///   "CursorKey": "&lt;base64, at least 32 bytes; generated and kept under Exports:Path when absent&gt;",
-///   "RateLimit": { "PermitsPerMinute": 1000 }
+///   "RateLimit": { "PermitsPerMinute": 1000 },
+///   "QueryTimeout": "00:00:10", "CsvTimeout": "01:00:00"
 /// }
 /// </code>
 /// </summary>
@@ -23,6 +24,18 @@ public sealed class ApiOptions
     public string? CursorKey { get; set; }
 
     public ApiRateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// The longest a list or detail request may take; past it the client gets 503 with Retry-After (the
+    /// stores also cap their own work and end a page early with a cursor, so this is the backstop).
+    /// </summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest a CSV stream may run. Before the first byte a cut-off is a 503; after it the connection
+    /// is aborted, so the client sees a broken download rather than a short file that looks complete.
+    /// </summary>
+    public TimeSpan CsvTimeout { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>One API key, stored only as the SHA-256 of the raw key.</summary>
@@ -112,6 +125,16 @@ internal sealed partial class ApiOptionsValidator : IValidateOptions<ApiOptions>
         if (options.RateLimit.PermitsPerMinute < 1)
         {
             errors.Add($"{ApiOptions.SectionName}:RateLimit:PermitsPerMinute must be at least 1 (was {options.RateLimit.PermitsPerMinute}).");
+        }
+
+        if (options.QueryTimeout <= TimeSpan.Zero || options.QueryTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{ApiOptions.SectionName}:QueryTimeout must be more than 0 and at most 00:10:00 (was {options.QueryTimeout}).");
+        }
+
+        if (options.CsvTimeout <= TimeSpan.Zero || options.CsvTimeout > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{ApiOptions.SectionName}:CsvTimeout must be more than 0 and at most 1.00:00:00 (was {options.CsvTimeout}).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

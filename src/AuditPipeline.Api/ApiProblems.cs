@@ -24,6 +24,9 @@ internal static class ApiProblems
     public static ProblemHttpResult TooManyRequests(int retryAfterSeconds) =>
         TypedResults.Problem(title: "Too Many Requests", detail: $"This API key made too many requests; retry after {retryAfterSeconds} seconds.", statusCode: StatusCodes.Status429TooManyRequests);
 
+    public static ProblemHttpResult ExportsBusy(string detail) =>
+        TypedResults.Problem(title: "Too Many Requests", detail: detail, statusCode: StatusCodes.Status429TooManyRequests);
+
     public static ProblemHttpResult MethodNotAllowed(string method) =>
         TypedResults.Problem(title: "Method Not Allowed", detail: $"Audit events are immutable: {method} is not allowed here.", statusCode: StatusCodes.Status405MethodNotAllowed);
 
@@ -32,6 +35,12 @@ internal static class ApiProblems
 
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static ProblemHttpResult TimedOut(int retryAfterSeconds) =>
+        TypedResults.Problem(
+            title: "Service Unavailable",
+            detail: $"The search took longer than this server allows and was stopped; retry after {retryAfterSeconds} seconds, or narrow the filters (a shorter time range, fewer or longer q terms).",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
 
     public static ProblemHttpResult Unavailable() =>
         TypedResults.Problem(title: "Service Unavailable", detail: "The audit store is not answering right now; retry in a few seconds.", statusCode: StatusCodes.Status503ServiceUnavailable);

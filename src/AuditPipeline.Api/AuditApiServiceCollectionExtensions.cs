@@ -25,11 +25,13 @@ namespace AuditPipeline.Api;
 ///   "Keys": [ { "Name": "app", "Sha256": "&lt;sha-256 hex of the raw key&gt;", "Org": "*", "Scopes": [ "audit:read", "audit:export" ] },
 ///             { "Name": "acme-siem", "Sha256": "...", "Org": "org_42", "Scopes": [ "audit:read" ] } ],
 ///   "CursorKey": "&lt;optional base64, ≥ 32 bytes&gt;",
-///   "RateLimit": { "PermitsPerMinute": 1000 }
+///   "RateLimit": { "PermitsPerMinute": 1000 },
+///   "QueryTimeout": "00:00:10", "CsvTimeout": "01:00:00"
 /// },
 /// "Exports": {
 ///   "Path": "./data/exports", "MaxConcurrent": 2, "RetentionDays": 7, "MaxAttempts": 3, "CleanupInterval": "01:00:00",
 ///   "MaxRequestBodyBytes": 65536, "NotificationRetries": 6, "NotificationRetryDelay": "00:00:02",
+///   "MaxActivePerKey": 3, "MaxActive": 20, "MinFreeBytes": 1073741824,
 ///   "WebhookUrl": "https://app.example/hooks/audit-export", "WebhookSecret": "&lt;shared secret&gt;"
 /// }
 /// </code>
@@ -49,13 +51,21 @@ public static class AuditApiServiceCollectionExtensions
         services.AddSingleton(sp => new CursorProtector(CursorKeyProvider.Load(
             sp.GetRequiredService<IOptions<ApiOptions>>(), sp.GetRequiredService<IOptions<ExportOptions>>())));
 
+        services.AddMetrics();
+        services.TryAddSingleton<ApiMetrics>();
+        services.TryAddSingleton<IDiskSpace, DriveDiskSpace>();
+        services.AddSingleton<QueryBudget>();
+        services.AddSingleton<ExportAdmission>();
         services.AddSingleton<ExportJobStore>();
         services.AddSingleton<ExportAuditor>();
         services.AddSingleton<ExportNotifier>();
         services.AddSingleton<ExportJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ExportJobRunner>());
 
-        services.AddHttpClient(WebhookNotificationChannel.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        // A redirect is not followed: the signed body goes to the configured URL or nowhere. A 3xx is a
+        // failed delivery, retried like any other.
+        services.AddHttpClient(WebhookNotificationChannel.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         if (!string.IsNullOrEmpty(configuration[$"{ExportOptions.SectionName}:{nameof(ExportOptions.WebhookUrl)}"]))
         {
             services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, WebhookNotificationChannel>());
@@ -92,6 +102,7 @@ public static class AuditApiServiceCollectionExtensions
             .WithName("ListEvents")
             .WithSummary("Lists an organisation's audit events, newest first, filtered and paged by cursor.")
             .Produces<EventPage>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithMetadata(new FilterParametersMetadata(Paged: true))
             .WithMetadata(new RequiredScope(ApiScopes.Read));
 
@@ -112,7 +123,9 @@ public static class AuditApiServiceCollectionExtensions
             .WithName("CreateExport")
             .WithSummary("Starts a background CSV export of the matching events; the body holds the filters.")
             .Produces<ExportAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
         api.MapGet("/exports/{exportId}", ExportEndpoints.GetExport)

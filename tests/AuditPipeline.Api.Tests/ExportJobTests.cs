@@ -251,7 +251,9 @@ public sealed class ExportJobTests
         var (request, body) = webhook.Received[^1];
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.Equal("https://app.test/hooks/audit", request.RequestUri!.ToString());
-        var expectedSignature = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        // X-Audit-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">, recomputed here from the contract.
+        var t = host.Time.Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var expectedSignature = $"t={t},v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes(t + "."), .. body]));
         Assert.Equal(expectedSignature, Assert.Single(request.Headers.GetValues(WebhookNotificationChannel.SignatureHeader)));
         var n = JsonDocument.Parse(body).RootElement;
         Assert.Equal("audit_export.completed", n.GetProperty("type").GetString());

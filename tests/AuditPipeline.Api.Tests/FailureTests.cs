@@ -60,7 +60,7 @@ public sealed class FailureTests
         await using var host = await ApiHost.StartAsync(store: new ThrowingStore(() => new InvalidOperationException(Secret)));
         var client = host.Client();
 
-        using var created = await client.PostAsync($"/v1/orgs/{TestKeys.Org}/exports", new StringContent("{}"));
+        using var created = await client.PostAsync($"/v1/orgs/{TestKeys.Org}/exports", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
         string text;
         var deadline = DateTime.UtcNow.AddSeconds(20);

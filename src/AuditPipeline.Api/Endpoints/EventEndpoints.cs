@@ -18,8 +18,8 @@ internal static partial class EventEndpoints
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 
-    public static async Task<Results<JsonHttpResult<EventPage>, ValidationProblem>> ListEvents(
-        string orgId, HttpContext http, IAuditStore store, CursorProtector cursors, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<JsonHttpResult<EventPage>, ValidationProblem, ProblemHttpResult>> ListEvents(
+        string orgId, HttpContext http, IAuditStore store, CursorProtector cursors, QueryBudget budget, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var input = FilterInput.FromQuery(http.Request.Query, errors);
@@ -46,20 +46,32 @@ internal static partial class EventEndpoints
             }
         }
 
-        var page = await store.QueryAsync(query, limit, cancellationToken);
+        var (finished, page) = await budget.RunAsync(QueryBudget.List, orgId, ct => store.QueryAsync(query, limit, ct), cancellationToken);
+        if (!finished || page is null)
+        {
+            return TimedOut(http);
+        }
+
+        // A store that spent its work budget ends the page early, possibly with no items, and still
+        // says where to go on: the client keeps paging with nextCursor and loses nothing.
         var next = page.Next is { } p ? cursors.Protect(p, resolved.Fingerprint) : null;
         return TypedResults.Json(new EventPage(page.Items, next), ApiJsonContext.Default.EventPage);
     }
 
     public static async Task<Results<JsonHttpResult<AuditEvent>, ProblemHttpResult>> GetEvent(
-        string orgId, string eventId, IAuditStore store, CancellationToken cancellationToken)
+        string orgId, string eventId, HttpContext http, IAuditStore store, QueryBudget budget, CancellationToken cancellationToken)
     {
-        var e = await store.GetAsync(orgId, eventId, cancellationToken);
+        var (finished, e) = await budget.RunAsync(QueryBudget.Detail, orgId, ct => store.GetAsync(orgId, eventId, ct), cancellationToken);
+        if (!finished)
+        {
+            return TimedOut(http);
+        }
+
         return e is null ? ApiProblems.NotFound() : TypedResults.Json(e, ApiJsonContext.Default.AuditEvent);
     }
 
     public static Results<CsvStreamResult, ValidationProblem> ExportCsv(
-        string orgId, HttpContext http, IAuditStore store, ExportAuditor auditor, TimeProvider time, ILogger<CsvStreamResult> logger)
+        string orgId, HttpContext http, IAuditStore store, ExportAuditor auditor, QueryBudget budget, TimeProvider time, ILogger<CsvStreamResult> logger)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var input = FilterInput.FromQuery(http.Request.Query, errors);
@@ -69,7 +81,13 @@ internal static partial class EventEndpoints
             return ApiProblems.Invalid(errors);
         }
 
-        return new CsvStreamResult(orgId, resolved, store, auditor, logger);
+        return new CsvStreamResult(orgId, resolved, store, auditor, budget, logger);
+    }
+
+    internal static ProblemHttpResult TimedOut(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = QueryBudget.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return ApiProblems.TimedOut(QueryBudget.RetryAfterSeconds);
     }
 
     public static ProblemHttpResult MethodNotAllowed(HttpContext http)
@@ -118,7 +136,8 @@ internal static partial class EventEndpoints
 /// Streams the matches as CSV straight from the store to the response (constant memory), then appends
 /// the audit record of the export with the number of rows sent.
 /// </summary>
-internal sealed partial class CsvStreamResult(string orgId, ResolvedFilters filters, IAuditStore store, ExportAuditor auditor, ILogger<CsvStreamResult> logger)
+internal sealed partial class CsvStreamResult(
+    string orgId, ResolvedFilters filters, IAuditStore store, ExportAuditor auditor, QueryBudget budget, ILogger<CsvStreamResult> logger)
     : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
 {
     public int? StatusCode => StatusCodes.Status200OK;
@@ -136,19 +155,50 @@ internal sealed partial class CsvStreamResult(string orgId, ResolvedFilters filt
 
         long rows = 0;
         var completed = false;
-        var ct = httpContext.RequestAborted;
+        var aborted = httpContext.RequestAborted;
+
+        // A client that leaves cancels the scan; one that stays gets Api:CsvTimeout, generous, but an end.
+        using var scope = budget.Start(QueryBudget.Csv, aborted);
+        var ct = scope.Token;
         try
         {
-            rows = await EventCsvFormat.WriteAsync(response.Body, store.StreamAsync(filters.Query, ct), n => rows = n, ct);
+            // The first row (or the end) is fetched before any byte is sent, so a search that finds
+            // nothing in time, or a store that is down, can still get a clean 503 instead of a cut stream.
+            await using var matches = store.StreamAsync(filters.Query, ct).GetAsyncEnumerator(ct);
+            var any = await matches.MoveNextAsync();
+            rows = await EventCsvFormat.WriteAsync(response.Body, Remaining(matches, any), n => rows = n, ct);
             completed = true;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away; what it received is still audited below.
         }
+        catch (Exception) when (scope.Expired)
+        {
+            // Out of time. A CSV cannot say "incomplete" in a row and stay a valid CSV: before the first
+            // byte the client gets a 503, after it a broken connection, never a short file that looks whole.
+            budget.CutOff(QueryBudget.Csv, orgId);
+            if (response.HasStarted)
+            {
+                httpContext.Abort();
+            }
+            else
+            {
+                response.Clear();
+                await EventEndpoints.TimedOut(httpContext).ExecuteAsync(httpContext);
+            }
+        }
+        catch (StoreUnavailableException ex) when (!response.HasStarted)
+        {
+            LogStreamFailed(ex, orgId);
+            response.Clear();
+            response.Headers.RetryAfter = "5";
+            await ApiProblems.Unavailable().ExecuteAsync(httpContext);
+        }
         catch (Exception ex)
         {
-            // Headers are gone already: cut the connection so the client sees a broken download, not a short file.
+            // Headers are gone (or the failure is not one a client can wait out): cut the connection so
+            // the client sees a broken download, not a short file.
             LogStreamFailed(ex, orgId);
             httpContext.Abort();
         }
@@ -162,6 +212,20 @@ internal sealed partial class CsvStreamResult(string orgId, ResolvedFilters filt
         if (!completed)
         {
             LogStreamIncomplete(orgId, rows);
+        }
+    }
+
+    private static async IAsyncEnumerable<AuditEvent> Remaining(IAsyncEnumerator<AuditEvent> matches, bool any)
+    {
+        if (!any)
+        {
+            yield break;
+        }
+
+        yield return matches.Current;
+        while (await matches.MoveNextAsync())
+        {
+            yield return matches.Current;
         }
     }
 

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json;
 using AuditPipeline.Api.Auth;
 using AuditPipeline.Api.Csv;
 using AuditPipeline.Api.Exports;
@@ -15,41 +14,17 @@ namespace AuditPipeline.Api.Endpoints;
 /// <summary>Background export jobs: request, poll, download.</summary>
 internal static class ExportEndpoints
 {
-    public static async Task<Results<JsonHttpResult<ExportAccepted>, ValidationProblem, ProblemHttpResult>> CreateExport(
+    public static async Task<IResult> CreateExport(
         string orgId, HttpContext http, ExportJobRunner runner, TimeProvider time, IOptions<ExportOptions> options, CancellationToken cancellationToken)
     {
-        var limit = options.Value.MaxRequestBodyBytes;
-        if (http.Request.ContentLength > limit)
+        var (filters, problem) = await JsonBody.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
+        if (problem is not null)
         {
-            return ApiProblems.PayloadTooLarge(limit);
-        }
-
-        var body = await ReadBodyAsync(http.Request.Body, limit, cancellationToken);
-        if (body is null)
-        {
-            return ApiProblems.PayloadTooLarge(limit);
-        }
-
-        JsonElement filters;
-        if (body.Length == 0 || body.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
-        {
-            filters = JsonDocument.Parse("{}").RootElement.Clone();
-        }
-        else
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-                filters = doc.RootElement.Clone();
-            }
-            catch (JsonException)
-            {
-                return ApiProblems.Invalid("body", "The request body is not valid JSON; send a JSON object of filters, e.g. {\"action\":[\"deleted\"],\"range\":\"30d\"}.");
-            }
+            return problem;
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var input = FilterInput.FromJson(filters, errors);
+        var input = FilterInput.FromJson(filters!.Value, errors);
         if (errors.Count == 0)
         {
             FilterResolver.Resolve(orgId, input, time.GetUtcNow(), errors);
@@ -61,8 +36,16 @@ internal static class ExportEndpoints
         }
 
         var caller = http.Caller();
-        var job = await runner.EnqueueAsync(
-            orgId, caller.Name, filters, http.Connection.RemoteIpAddress?.ToString(), CsvStreamResult.UserAgent(http), cancellationToken);
+        var (job, refusal) = await runner.EnqueueAsync(
+            orgId, caller.Name, filters.Value, http.Connection.RemoteIpAddress?.ToString(), CsvStreamResult.UserAgent(http), cancellationToken);
+        if (job is null)
+        {
+            http.Response.Headers.RetryAfter = ExportAdmission.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiProblems.ExportsBusy(refusal == ExportRefusals.PerKey
+                ? $"This API key already has {options.Value.MaxActivePerKey} exports queued or running (the most one key may have); retry after {ExportAdmission.RetryAfterSeconds} seconds or once one has completed."
+                : $"The server already runs {options.Value.MaxActive} exports (the most it takes at once); retry after {ExportAdmission.RetryAfterSeconds} seconds.");
+        }
+
         http.Response.Headers.Location = $"/v1/orgs/{Uri.EscapeDataString(orgId)}/exports/{job.Id}";
         return TypedResults.Json(new ExportAccepted(job.Id, job.Status), ApiJsonContext.Default.ExportAccepted, statusCode: StatusCodes.Status202Accepted);
     }
@@ -113,24 +96,6 @@ internal static class ExportEndpoints
         }
 
         return encodings.Any(e => string.Equals(e.Value.Value, "gzip", StringComparison.OrdinalIgnoreCase) && (e.Quality ?? 1) > 0);
-    }
-
-    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(Stream body, int limit, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[Math.Min(limit + 1, 16 * 1024)];
-        using var collected = new MemoryStream();
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            collected.Write(buffer, 0, read);
-            if (collected.Length > limit)
-            {
-                return null;
-            }
-        }
-
-        return collected.ToArray();
     }
 }
 

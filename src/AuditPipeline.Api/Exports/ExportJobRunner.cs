@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using AuditPipeline.Api.Csv;
@@ -17,12 +16,17 @@ namespace AuditPipeline.Api.Exports;
 /// discarded) or, once interrupted <c>Exports:MaxAttempts</c> times, marked failed with the reason; a
 /// completed job whose notification was not delivered is notified again. Nothing is lost silently.
 /// A periodic cleanup deletes jobs and files older than <c>Exports:RetentionDays</c>.
+/// Admission is capped per key and in all (<see cref="ExportAdmission"/>); a job that would leave its
+/// disk below <c>Exports:MinFreeBytes</c> fails with a reason that says so and leaves no partial file.
 /// </summary>
 internal sealed partial class ExportJobRunner(
     ExportJobStore jobs,
     IAuditStore store,
     ExportAuditor auditor,
     ExportNotifier notifier,
+    ExportAdmission admission,
+    IDiskSpace disk,
+    ApiMetrics metrics,
     TimeProvider time,
     IOptions<ExportOptions> options,
     ILogger<ExportJobRunner> logger) : BackgroundService
@@ -36,11 +40,20 @@ internal sealed partial class ExportJobRunner(
     // Jobs created by this process; the start-up recovery leaves them alone.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _own = new(StringComparer.Ordinal);
 
-    public async Task<ExportJob> EnqueueAsync(string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
+    /// <summary>Queues a job, or returns the refusal reason (<see cref="ExportRefusals"/>) when a cap is reached.</summary>
+    public async Task<(ExportJob? Job, string? Refusal)> EnqueueAsync(
+        string orgId, string requestedBy, JsonElement filters, string? ip, string? userAgent, CancellationToken cancellationToken)
     {
+        var id = ExportJobStore.NewId();
+        if (admission.TryAdmit(id, requestedBy) is { } refusal)
+        {
+            LogRefused(requestedBy, refusal);
+            return (null, refusal);
+        }
+
         var job = new ExportJob
         {
-            Id = ExportJobStore.NewId(),
+            Id = id,
             OrgId = orgId,
             RequestedBy = requestedBy,
             Filters = filters.Clone(),
@@ -50,9 +63,18 @@ internal sealed partial class ExportJobRunner(
             UserAgent = userAgent,
         };
         _own.TryAdd(job.Id, 0);
-        await jobs.SaveAsync(job, cancellationToken);
+        try
+        {
+            await jobs.SaveAsync(job, cancellationToken);
+        }
+        catch
+        {
+            admission.Release(job.Id);
+            throw;
+        }
+
         _queue.Writer.TryWrite(job.Id);
-        return job;
+        return (job, null);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -98,6 +120,7 @@ internal sealed partial class ExportJobRunner(
                     }
 
                     LogResumed(job.Id, job.Status);
+                    admission.Track(job.Id, job.RequestedBy);
                     _queue.Writer.TryWrite(job.Id);
                     break;
                 case ExportStatuses.Completed when !job.Notified:
@@ -132,6 +155,7 @@ internal sealed partial class ExportJobRunner(
             finally
             {
                 _active.TryRemove(id, out _);
+                admission.Release(id);
             }
         }
     }
@@ -164,28 +188,47 @@ internal sealed partial class ExportJobRunner(
         long rows;
         string sha256;
         var partial = jobs.PartialPath(job.Id);
+        var guard = new DiskSpaceGuard(disk, Path.GetDirectoryName(partial)!, _options.MinFreeBytes);
         try
         {
+            guard.Ensure();
             await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
             {
-                await using var hashing = new HashingStream(file);
+                await using var guarded = new GuardedStream(file, guard);
+                await using var hashing = new HashingStream(guarded);
                 rows = await EventCsvFormat.WriteAsync(hashing, store.StreamAsync(resolved.Query, stoppingToken), null, stoppingToken);
                 await hashing.FlushAsync(stoppingToken);
                 sha256 = hashing.HashHex();
                 file.Flush(flushToDisk: true);
             }
 
+            // The last writes may have gone past the floor between two checks: one more before it counts.
+            guard.Ensure();
+
             File.Move(partial, jobs.CsvPath(job.Id), overwrite: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            LogJobFailed(ex, job.Id);
             File.Delete(partial);
+            var error = "The export could not be written; the server log has the cause. Request it again.";
+            var free = ex is IOException ? disk.AvailableBytes(Path.GetDirectoryName(partial)!) : null;
+            if (ex is ExportDiskSpaceException || free < _options.MinFreeBytes)
+            {
+                // A full disk is the operator's to fix and the client's to know: say so, not "see the log".
+                error = ex is ExportDiskSpaceException space ? space.Message : guard.Message(free ?? 0);
+                metrics.ExportRefused(ExportRefusals.DiskSpace);
+                LogNoSpace(job.Id, error);
+            }
+            else
+            {
+                LogJobFailed(ex, job.Id);
+            }
+
             await jobs.SaveAsync(job with
             {
                 Status = ExportStatuses.Failed,
                 FinishedAt = time.GetUtcNow(),
-                Error = "The export could not be written; the server log has the cause. Request it again.",
+                Error = error,
             }, CancellationToken.None);
             return;
         }
@@ -264,6 +307,12 @@ internal sealed partial class ExportJobRunner(
     [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} completed with {RowCount} rows")]
     private partial void LogCompleted(string exportId, long rowCount);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An export for key {KeyName} was refused: the {Reason} cap of exports queued or running is reached")]
+    private partial void LogRefused(string keyName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} failed for lack of disk space: {Error}")]
+    private partial void LogNoSpace(string exportId, string error);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} failed")]
     private partial void LogJobFailed(Exception ex, string exportId);
 
@@ -284,59 +333,4 @@ internal sealed partial class ExportJobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Export cleanup failed; it runs again at the next interval")]
     private partial void LogCleanupFailed(Exception ex);
-}
-
-/// <summary>Passes writes through and hashes them (SHA-256 of exactly the bytes written).</summary>
-internal sealed class HashingStream(Stream inner) : Stream
-{
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        _hash.AppendData(buffer);
-        inner.Write(buffer);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        _hash.AppendData(buffer.Span);
-        return inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _hash.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -9,6 +9,7 @@ namespace AuditPipeline.Api.Exports;
 ///   "Path": "./data/exports", "MaxConcurrent": 2, "RetentionDays": 7, "MaxAttempts": 3,
 ///   "CleanupInterval": "01:00:00", "MaxRequestBodyBytes": 65536,
 ///   "NotificationRetries": 6, "NotificationRetryDelay": "00:00:02",
+///   "MaxActivePerKey": 3, "MaxActive": 20, "MinFreeBytes": 1073741824,
 ///   "WebhookUrl": "https://app.example/hooks/audit", "WebhookSecret": "&lt;shared secret&gt;"
 /// }
 /// </code>
@@ -39,6 +40,15 @@ public sealed class ExportOptions
 
     /// <summary>The first retry's delay; each next one doubles.</summary>
     public TimeSpan NotificationRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Exports one API key may have queued or running at once; past it, 429 with Retry-After.</summary>
+    public int MaxActivePerKey { get; set; } = 3;
+
+    /// <summary>Exports queued or running in this worker at once, all keys together; past it, 429 with Retry-After.</summary>
+    public int MaxActive { get; set; } = 20;
+
+    /// <summary>Free bytes an export must leave on its disk; checked before it starts and while it writes.</summary>
+    public long MinFreeBytes { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>When set, completed exports are POSTed here, signed with <see cref="WebhookSecret"/>.</summary>
     public string? WebhookUrl { get; set; }
@@ -92,11 +102,35 @@ internal sealed class ExportOptionsValidator : IValidateOptions<ExportOptions>
             errors.Add($"{s}:MaxRequestBodyBytes must be at least 1024 (was {options.MaxRequestBodyBytes}).");
         }
 
+        if (options.MaxActivePerKey is < 1 or > 1000)
+        {
+            errors.Add($"{s}:MaxActivePerKey must be 1 to 1000 (was {options.MaxActivePerKey}).");
+        }
+
+        if (options.MaxActive is < 1 or > 10_000)
+        {
+            errors.Add($"{s}:MaxActive must be 1 to 10000 (was {options.MaxActive}).");
+        }
+        else if (options.MaxActivePerKey > options.MaxActive)
+        {
+            errors.Add($"{s}:MaxActivePerKey ({options.MaxActivePerKey}) must not exceed {s}:MaxActive ({options.MaxActive}).");
+        }
+
+        if (options.MinFreeBytes < 0)
+        {
+            errors.Add($"{s}:MinFreeBytes must be 0 or more (was {options.MinFreeBytes}).");
+        }
+
         if (!string.IsNullOrEmpty(options.WebhookUrl))
         {
-            if (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(uri.Host))
             {
                 errors.Add($"{s}:WebhookUrl must be an absolute http or https URL (was '{options.WebhookUrl}').");
+            }
+            else if (!string.IsNullOrEmpty(uri.UserInfo))
+            {
+                // The URL is logged and shown in errors; a password in it would leak. The secret signs instead.
+                errors.Add($"{s}:WebhookUrl must not carry a user name or password; the receiver verifies X-Audit-Signature instead.");
             }
 
             if (string.IsNullOrEmpty(options.WebhookSecret))

@@ -141,25 +141,30 @@ internal static class CursorKeyProvider
             if (File.Exists(path))
             {
                 var text = File.ReadAllText(path).Trim();
-                var bytes = Convert.FromBase64String(text);
-                if (bytes.Length >= 32)
+                var bytes = new byte[text.Length];
+                if (Convert.TryFromBase64String(text, bytes, out var n) && n >= 32)
                 {
-                    return bytes;
+                    return bytes[..n];
                 }
+
+                if (text.Length > 0)
+                {
+                    throw new InvalidOperationException(
+                        $"The cursor key at {path} is not base64 of at least 32 bytes; delete it (issued cursors stop working) or set {ApiOptions.SectionName}:CursorKey.");
+                }
+
+                // Empty: a writer that crashed before the rename cannot leave this, but an operator's
+                // "touch" can; a fresh key replaces it below.
             }
 
             var key = RandomNumberGenerator.GetBytes(32);
             var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temp, Convert.ToBase64String(key));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
+            WritePrivately(temp, Convert.ToBase64String(key));
             try
             {
-                // No overwrite: when two processes race, both end up with the first key written.
-                File.Move(temp, path, overwrite: false);
+                // No overwrite: when two processes race, both end up with the first key written. An
+                // empty file left by someone else is replaced (the loop reads it again otherwise).
+                File.Move(temp, path, overwrite: File.Exists(path) && new FileInfo(path).Length == 0);
                 return key;
             }
             catch (IOException)
@@ -169,5 +174,23 @@ internal static class CursorKeyProvider
         }
 
         throw new InvalidOperationException($"Could not create or read the cursor key at {path}; set {ApiOptions.SectionName}:CursorKey.");
+    }
+
+    /// <summary>
+    /// Creates the file with its final permissions (0600 on Unix) in the same call that creates it, so
+    /// the key is never readable by others, not even between create and chmod; flushed to disk before
+    /// the caller renames it into place.
+    /// </summary>
+    private static void WritePrivately(string path, string content)
+    {
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var file = new FileStream(path, fileOptions);
+        file.Write(System.Text.Encoding.ASCII.GetBytes(content));
+        file.Flush(flushToDisk: true);
     }
 }

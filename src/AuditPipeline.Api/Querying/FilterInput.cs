@@ -25,6 +25,9 @@ internal sealed class FilterInput
     public const string Limit = "limit";
     public const string Cursor = "cursor";
 
+    /// <summary>A repeatable filter may be given at most this many times (contract section 4).</summary>
+    public const int MaxRepeats = 100;
+
     /// <summary>The repeatable filters, in the order the contract lists them.</summary>
     public static IReadOnlyList<string> Repeatable { get; } = [Action, User, EntityType, EntityId, Category, Source, Outcome, Ai];
 
@@ -46,6 +49,12 @@ internal sealed class FilterInput
         {
             if (query.TryGetValue(name, out var values))
             {
+                if (values.Count > MaxRepeats)
+                {
+                    errors[name] = [TooManyRepeats(name, values.Count)];
+                    continue;
+                }
+
                 foreach (var v in values)
                 {
                     if (!string.IsNullOrEmpty(v))
@@ -61,7 +70,12 @@ internal sealed class FilterInput
             if (query.TryGetValue(name, out var values))
             {
                 var given = values.Where(v => !string.IsNullOrEmpty(v)).ToList();
-                if (given.Count > 1 && name != Q)
+                if (name == Q && given.Count > TextLimits.MaxTerms)
+                {
+                    // Each value holds at least one term: too many values are too many terms, whatever they hold.
+                    errors[name] = [TextLimits.TooManyTerms(given.Count)];
+                }
+                else if (given.Count > 1 && name != Q)
                 {
                     errors[name] = [$"{name} may be given only once (was given {given.Count} times)."];
                 }
@@ -90,7 +104,13 @@ internal sealed class FilterInput
 
         foreach (var property in body.EnumerateObject())
         {
-            var name = Known(property.Name);
+            if (PropertyName(property) is not { } given)
+            {
+                errors["body"] = ["The request body holds a member name that is not valid text (an unpaired surrogate such as \\ud800)."];
+                continue;
+            }
+
+            var name = Known(given);
             if (name is null)
             {
                 continue;
@@ -110,6 +130,12 @@ internal sealed class FilterInput
 
             if (Repeatable.Contains(name))
             {
+                if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > MaxRepeats)
+                {
+                    errors[name] = [TooManyRepeats(name, value.GetArrayLength())];
+                    continue;
+                }
+
                 var items = value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray()] : new List<JsonElement> { value };
                 foreach (var item in items)
                 {
@@ -178,12 +204,28 @@ internal sealed class FilterInput
         return o;
     }
 
+    private static string TooManyRepeats(string name, int count) =>
+        $"{name} may be given at most {MaxRepeats} times (was given {count} times); narrow the filter or split the request.";
+
     /// <summary>The string, or null when it is not valid text (a lone surrogate escape like \ud800).</summary>
     private static string? Text(JsonElement value)
     {
         try
         {
             return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The member's name, or null when it is not valid text (a lone surrogate escape).</summary>
+    private static string? PropertyName(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
         }
         catch (InvalidOperationException)
         {

@@ -57,12 +57,17 @@ internal static partial class FilterResolver
             }
         }
 
+        var terms = TextMatch.Terms(input.Single(FilterInput.Q));
+        if (!errors.ContainsKey(FilterInput.Q) && TextLimits.Check(terms) is { } tooMuch)
+        {
+            errors[FilterInput.Q] = [tooMuch];
+        }
+
         if (errors.Count > 0)
         {
             return null;
         }
 
-        var terms = TextMatch.Terms(input.Single(FilterInput.Q));
         var query = new AuditQuery
         {
             OrgId = orgId,

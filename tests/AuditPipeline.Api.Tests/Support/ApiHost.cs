@@ -44,6 +44,9 @@ public sealed class ApiHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The test server itself, for requests no HttpClient can send (raw lone surrogates in the path or query).</summary>
+    public TestServer Server => _app.GetTestServer();
+
     public static async Task<ApiHost> StartAsync(
         IAuditStore? store = null,
         string? directory = null,
