@@ -236,9 +236,23 @@ internal static class SearchTexts
         return list;
     }
 
-    /// <summary>The query value of a term: lower-cased like the indexed suffixes; null when too long to index.</summary>
-    public static string? QueryValue(string term) =>
-        term.Length > MaxSuffixLength ? null : term.ToLowerInvariant();
+    /// <summary>
+    /// The longest prefix <c>index_prefixes</c> indexes (Elasticsearch allows at most 19): a
+    /// <c>prefix</c> query up to this length is a term lookup in the prefix field, cheap and allowed
+    /// where <c>search.allow_expensive_queries</c> is false.
+    /// </summary>
+    public const int MaxIndexedPrefix = 19;
+
+    /// <summary>
+    /// The query value of a term: lower-cased like the indexed suffixes and cut to
+    /// <see cref="MaxIndexedPrefix"/>. Every text that matches the whole term matches its start, so
+    /// the index returns a superset and the post-filter decides exactly.
+    /// </summary>
+    public static string QueryValue(string term)
+    {
+        var lower = term.ToLowerInvariant();
+        return lower.Length <= MaxIndexedPrefix ? lower : lower[..MaxIndexedPrefix];
+    }
 
     private static void Add(string? text, HashSet<string> set, List<string> list)
     {

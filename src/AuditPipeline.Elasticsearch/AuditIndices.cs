@@ -77,11 +77,25 @@ internal static class AuditIndices
                 ("before", Disabled()),
                 ("after", Disabled()),
                 ("details", Disabled()),
-                ("search", Keyword(SearchTexts.MaxSuffixLength))),
+                ("search", SearchText())),
         },
     };
 
     private static JsonObject Type(string type) => new() { ["type"] = type };
+
+    /// <summary>
+    /// The free-text suffixes: one token each (the <c>keyword</c> analyzer; they are lower-cased when
+    /// written) with <c>index_prefixes</c>, so prefix queries are term lookups. A <c>keyword</c> field
+    /// would need real prefix queries, which <c>search.allow_expensive_queries: false</c> refuses.
+    /// </summary>
+    private static JsonObject SearchText() => new()
+    {
+        ["type"] = "text",
+        ["analyzer"] = "keyword",
+        ["index_options"] = "docs",
+        ["norms"] = false,
+        ["index_prefixes"] = new JsonObject { ["min_chars"] = 1, ["max_chars"] = SearchTexts.MaxIndexedPrefix },
+    };
 
     private static JsonObject Keyword(int? ignoreAbove = null)
     {
