@@ -48,9 +48,12 @@ internal static class AuditIndices
             ["@timestamp"] = Type("date"),
             ["event"] = Object(
                 ("id", Keyword()),
+                ("kind", Keyword()),
                 ("action", Keyword()),
                 ("category", Keyword()),
-                ("outcome", Keyword())),
+                ("type", Keyword()),
+                ("outcome", Keyword()),
+                ("ingested", Type("date"))),
             ["organization"] = Object(("id", Keyword())),
             ["user"] = Object(
                 ("id", Keyword()),
@@ -59,6 +62,7 @@ internal static class AuditIndices
             ["source"] = Object(("ip", new JsonObject { ["type"] = "ip", ["ignore_malformed"] = true })),
             ["user_agent"] = Object(("original", Keyword(1024))),
             ["audit"] = Object(
+                ("category", Keyword()),
                 ("event_type", Keyword()),
                 ("actor", Object(("type", Keyword()))),
                 ("entity", Object(
@@ -73,7 +77,6 @@ internal static class AuditIndices
                     ("conversation_id", Keyword()),
                     ("message_id", Keyword()),
                     ("tool", Keyword()))),
-                ("received_at", Type("date")),
                 ("before", Disabled()),
                 ("after", Disabled()),
                 ("details", Disabled()),

@@ -231,7 +231,7 @@ internal static class SearchBodies
         Terms(w, "user.id", q.Users);
         Terms(w, "audit.entity.type", q.EntityTypes);
         Terms(w, "audit.entity.id", q.EntityIds);
-        Terms(w, "event.category", q.Categories);
+        Terms(w, "audit.category", q.Categories);
         Terms(w, "audit.source", q.Sources);
         Terms(w, "event.outcome", q.Outcomes);
 
