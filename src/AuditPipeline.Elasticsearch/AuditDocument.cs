@@ -34,37 +34,41 @@ internal sealed class AuditDocument
     [JsonPropertyName("audit")]
     public AuditFields Audit { get; set; } = new();
 
-    public static AuditDocument From(AuditEvent e) => new()
+    public static AuditDocument From(AuditEvent e)
     {
-        Timestamp = e.Time,
-        Event = new EventFields { Id = e.Id, Action = e.Action, Category = e.Category, Outcome = e.Outcome },
-        Organization = new OrganizationFields { Id = e.OrgId },
-        User = new UserFields { Id = e.Actor.Id, Name = e.Actor.Name, Email = e.Actor.Email },
-        Source = e.Ip is null ? null : new SourceFields { Ip = e.Ip },
-        UserAgent = e.UserAgent is null ? null : new UserAgentFields { Original = e.UserAgent },
-        Audit = new AuditFields
+        var (categories, types) = EcsEventClass.Of(e.Category, e.Action);
+        return new()
         {
-            EventType = e.EventType,
-            Actor = new ActorFields { Type = e.Actor.Type },
-            Entity = new EntityFields { Type = e.Entity.Type, Id = e.Entity.Id, Name = e.Entity.Name },
-            Source = e.Source,
-            Changes = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => new ChangeFields { Field = c.Field, Before = c.Before, After = c.After })],
-            ChangedFields = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => c.Field)],
-            Ai = e.Ai is null ? null : new AiFields { Initiated = e.Ai.Initiated, ConversationId = e.Ai.ConversationId, MessageId = e.Ai.MessageId, Tool = e.Ai.Tool },
-            ReceivedAt = e.ReceivedAt,
-            Before = e.Before,
-            After = e.After,
-            Details = e.Details,
-            Search = SearchTexts.Suffixes(e),
-        },
-    };
+            Timestamp = e.Time,
+            Event = new EventFields { Id = e.Id, Kind = EcsEventClass.Kind, Action = e.Action, Category = categories, Type = types, Outcome = e.Outcome, Ingested = e.ReceivedAt },
+            Organization = new OrganizationFields { Id = e.OrgId },
+            User = new UserFields { Id = e.Actor.Id, Name = e.Actor.Name, Email = e.Actor.Email },
+            Source = e.Ip is null ? null : new SourceFields { Ip = e.Ip },
+            UserAgent = e.UserAgent is null ? null : new UserAgentFields { Original = e.UserAgent },
+            Audit = new AuditFields
+            {
+                Category = e.Category,
+                EventType = e.EventType,
+                Actor = new ActorFields { Type = e.Actor.Type },
+                Entity = new EntityFields { Type = e.Entity.Type, Id = e.Entity.Id, Name = e.Entity.Name },
+                Source = e.Source,
+                Changes = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => new ChangeFields { Field = c.Field, Before = c.Before, After = c.After })],
+                ChangedFields = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => c.Field)],
+                Ai = e.Ai is null ? null : new AiFields { Initiated = e.Ai.Initiated, ConversationId = e.Ai.ConversationId, MessageId = e.Ai.MessageId, Tool = e.Ai.Tool },
+                Before = e.Before,
+                After = e.After,
+                Details = e.Details,
+                Search = SearchTexts.Suffixes(e),
+            },
+        };
+    }
 
     public AuditEvent ToEvent() => new()
     {
         Id = Event.Id,
         Time = Timestamp,
         OrgId = Organization.Id,
-        Category = Event.Category,
+        Category = Audit.Category,
         Action = Event.Action,
         EventType = Audit.EventType,
         Outcome = Event.Outcome,
@@ -78,7 +82,7 @@ internal sealed class AuditDocument
         After = Audit.After,
         Ai = Audit.Ai is null ? null : new AuditAi(Audit.Ai.Initiated, Audit.Ai.ConversationId, Audit.Ai.MessageId, Audit.Ai.Tool),
         Details = Audit.Details ?? AuditJson.EmptyObject,
-        ReceivedAt = Audit.ReceivedAt,
+        ReceivedAt = Event.Ingested,
     };
 
     internal sealed class EventFields
@@ -86,14 +90,25 @@ internal sealed class AuditDocument
         [JsonPropertyName("id")]
         public string Id { get; set; } = "";
 
+        [JsonPropertyName("kind")]
+        public string Kind { get; set; } = EcsEventClass.Kind;
+
         [JsonPropertyName("action")]
         public string Action { get; set; } = "";
 
+        /// <summary>ECS categories (see <see cref="EcsEventClass"/>); the product's category is <c>audit.category</c>.</summary>
         [JsonPropertyName("category")]
-        public string Category { get; set; } = "";
+        public string[] Category { get; set; } = [];
+
+        [JsonPropertyName("type")]
+        public string[] Type { get; set; } = [];
 
         [JsonPropertyName("outcome")]
         public string Outcome { get; set; } = "";
+
+        /// <summary>When the pipeline took the event (<c>receivedAt</c>).</summary>
+        [JsonPropertyName("ingested")]
+        public DateTimeOffset Ingested { get; set; }
     }
 
     internal sealed class OrganizationFields
@@ -128,6 +143,10 @@ internal sealed class AuditDocument
 
     internal sealed class AuditFields
     {
+        /// <summary>The product's category: crm, auth, security, ai, settings, data.</summary>
+        [JsonPropertyName("category")]
+        public string Category { get; set; } = "";
+
         [JsonPropertyName("event_type")]
         public string EventType { get; set; } = "";
 
@@ -148,9 +167,6 @@ internal sealed class AuditDocument
 
         [JsonPropertyName("ai")]
         public AiFields? Ai { get; set; }
-
-        [JsonPropertyName("received_at")]
-        public DateTimeOffset ReceivedAt { get; set; }
 
         [JsonPropertyName("before")]
         public JsonElement? Before { get; set; }
@@ -236,9 +252,23 @@ internal static class SearchTexts
         return list;
     }
 
-    /// <summary>The query value of a term: lower-cased like the indexed suffixes; null when too long to index.</summary>
-    public static string? QueryValue(string term) =>
-        term.Length > MaxSuffixLength ? null : term.ToLowerInvariant();
+    /// <summary>
+    /// The longest prefix <c>index_prefixes</c> indexes (Elasticsearch allows at most 19): a
+    /// <c>prefix</c> query up to this length is a term lookup in the prefix field, cheap and allowed
+    /// where <c>search.allow_expensive_queries</c> is false.
+    /// </summary>
+    public const int MaxIndexedPrefix = 19;
+
+    /// <summary>
+    /// The query value of a term: lower-cased like the indexed suffixes and cut to
+    /// <see cref="MaxIndexedPrefix"/>. Every text that matches the whole term matches its start, so
+    /// the index returns a superset and the post-filter decides exactly.
+    /// </summary>
+    public static string QueryValue(string term)
+    {
+        var lower = term.ToLowerInvariant();
+        return lower.Length <= MaxIndexedPrefix ? lower : lower[..MaxIndexedPrefix];
+    }
 
     private static void Add(string? text, HashSet<string> set, List<string> list)
     {

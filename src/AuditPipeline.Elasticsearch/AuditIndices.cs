@@ -48,9 +48,12 @@ internal static class AuditIndices
             ["@timestamp"] = Type("date"),
             ["event"] = Object(
                 ("id", Keyword()),
+                ("kind", Keyword()),
                 ("action", Keyword()),
                 ("category", Keyword()),
-                ("outcome", Keyword())),
+                ("type", Keyword()),
+                ("outcome", Keyword()),
+                ("ingested", Type("date"))),
             ["organization"] = Object(("id", Keyword())),
             ["user"] = Object(
                 ("id", Keyword()),
@@ -59,6 +62,7 @@ internal static class AuditIndices
             ["source"] = Object(("ip", new JsonObject { ["type"] = "ip", ["ignore_malformed"] = true })),
             ["user_agent"] = Object(("original", Keyword(1024))),
             ["audit"] = Object(
+                ("category", Keyword()),
                 ("event_type", Keyword()),
                 ("actor", Object(("type", Keyword()))),
                 ("entity", Object(
@@ -73,15 +77,28 @@ internal static class AuditIndices
                     ("conversation_id", Keyword()),
                     ("message_id", Keyword()),
                     ("tool", Keyword()))),
-                ("received_at", Type("date")),
                 ("before", Disabled()),
                 ("after", Disabled()),
                 ("details", Disabled()),
-                ("search", Keyword(SearchTexts.MaxSuffixLength))),
+                ("search", SearchText())),
         },
     };
 
     private static JsonObject Type(string type) => new() { ["type"] = type };
+
+    /// <summary>
+    /// The free-text suffixes: one token each (the <c>keyword</c> analyzer; they are lower-cased when
+    /// written) with <c>index_prefixes</c>, so prefix queries are term lookups. A <c>keyword</c> field
+    /// would need real prefix queries, which <c>search.allow_expensive_queries: false</c> refuses.
+    /// </summary>
+    private static JsonObject SearchText() => new()
+    {
+        ["type"] = "text",
+        ["analyzer"] = "keyword",
+        ["index_options"] = "docs",
+        ["norms"] = false,
+        ["index_prefixes"] = new JsonObject { ["min_chars"] = 1, ["max_chars"] = SearchTexts.MaxIndexedPrefix },
+    };
 
     private static JsonObject Keyword(int? ignoreAbove = null)
     {

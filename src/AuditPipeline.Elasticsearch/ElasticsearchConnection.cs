@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json;
 using Elastic.Clients.Elasticsearch;
 using Elastic.Transport;
 using EsMethod = Elastic.Transport.HttpMethod;
@@ -16,6 +17,29 @@ internal readonly record struct EsResponse(int? Status, byte[] Body, Exception? 
 
     public bool Unauthorized => Status is 401 or 403;
 
+    /// <summary>The error type of an Elasticsearch error body (<c>{"error":{"type":...}}</c>), if any.</summary>
+    public string? ErrorType
+    {
+        get
+        {
+            if (Body.Length == 0 || Body[0] != (byte)'{')
+            {
+                return null;
+            }
+
+            try
+            {
+                using var doc = JsonDocument.Parse(Body);
+                return doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object &&
+                    e.TryGetProperty("type", out var t) ? t.GetString() : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+    }
+
     public string Describe()
     {
         if (Status is null)
@@ -28,34 +52,140 @@ internal readonly record struct EsResponse(int? Status, byte[] Body, Exception? 
     }
 }
 
+/// <summary>The request and response media types the cluster is spoken to in.</summary>
+internal sealed record EsMediaTypes(string Json, string Ndjson, string? Version)
+{
+    /// <summary>Plain types: every supported version accepts them and answers in its own version's format.</summary>
+    public static EsMediaTypes Plain { get; } = new("application/json", "application/x-ndjson", null);
+
+    /// <summary>
+    /// The media types for a cluster version: <c>compatible-with</c> its major for 8 and 9, and 9
+    /// for anything newer (a 10.x cluster answers a 9.x client in 9.x format). Null below 8.
+    /// </summary>
+    public static EsMediaTypes? For(string version)
+    {
+        var dot = version.IndexOf('.', StringComparison.Ordinal);
+        if (!int.TryParse(dot < 0 ? version : version[..dot], System.Globalization.CultureInfo.InvariantCulture, out var major) || major < 8)
+        {
+            return null;
+        }
+
+        var compatible = Math.Min(major, 9);
+        return new(
+            $"application/vnd.elasticsearch+json;compatible-with={compatible}",
+            $"application/vnd.elasticsearch+x-ndjson;compatible-with={compatible}",
+            version);
+    }
+}
+
 /// <summary>
 /// Every request of the store and the setup goes through the official client's transport, so the
 /// client's authentication, TLS, product check and request invoker (and tests' in-memory invokers)
 /// see all of them. Bodies are built by us as UTF-8 JSON (source-generated or hand-written), which
 /// keeps bulk NDJSON exact and cheap.
+/// <para>
+/// The 9.x client would send <c>compatible-with=9</c>, which an 8.x cluster refuses with 400
+/// <c>media_type_header_exception</c>. So before the first request the cluster's version is read from
+/// <c>GET /</c> (sent with plain <c>application/json</c>, which every version takes) and every request
+/// then carries the media types of <see cref="EsMediaTypes.For"/>. A user without the <c>monitor</c>
+/// privilege gets 403 there (least privilege: the writer and reader roles have no cluster
+/// privileges); then the plain types are used, which 8.x and 9.x answer alike for our requests.
+/// </para>
 /// </summary>
 internal sealed class ElasticsearchConnection(ElasticsearchClient client)
 {
+    private readonly SemaphoreSlim _probe = new(1, 1);
+    private EsMediaTypes? _media;
+
     public ElasticsearchClient Client { get; } = client;
 
-    /// <summary>
-    /// Bulk bodies are NDJSON. The client asks for <c>application/vnd.elasticsearch+json;compatible-with=9</c>
-    /// responses, and Elasticsearch wants the request's type at the same compatible version.
-    /// </summary>
-    internal const string NdjsonContentType = "application/vnd.elasticsearch+x-ndjson;compatible-with=9";
-
-    private static readonly RequestConfiguration Ndjson = new() { ContentType = NdjsonContentType };
+    /// <summary>The media types in use, once known (null before the first request).</summary>
+    public EsMediaTypes? MediaTypes => Volatile.Read(ref _media);
 
     public async Task<EsResponse> SendAsync(EsMethod method, string path, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken, bool ndjson = false)
+    {
+        var media = MediaTypes;
+        if (media is null)
+        {
+            var (detected, failure) = await DetectAsync(cancellationToken);
+            if (detected is null)
+            {
+                return failure;
+            }
+
+            media = detected;
+        }
+
+        var configuration = new RequestConfiguration { Accept = media.Json, ContentType = ndjson ? media.Ndjson : media.Json };
+        return await RawAsync(method, path, body, configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the version from <c>GET /</c> once. No answer (or 401, 5xx) is returned as the failure so
+    /// the caller treats it as it would its own request; the probe runs again on the next request.
+    /// </summary>
+    private async Task<(EsMediaTypes? Media, EsResponse Failure)> DetectAsync(CancellationToken cancellationToken)
+    {
+        await _probe.WaitAsync(cancellationToken);
+        try
+        {
+            if (MediaTypes is { } known)
+            {
+                return (known, default);
+            }
+
+            var plain = new RequestConfiguration { Accept = EsMediaTypes.Plain.Json, ContentType = EsMediaTypes.Plain.Json };
+            var response = await RawAsync(EsMethod.GET, "/", null, plain, cancellationToken);
+            EsMediaTypes? media;
+            if (response.Status == 403)
+            {
+                media = EsMediaTypes.Plain;
+            }
+            else if (!response.Success)
+            {
+                return (null, response);
+            }
+            else
+            {
+                var version = ReadVersion(response.Body);
+                media = version is null ? EsMediaTypes.Plain : EsMediaTypes.For(version);
+                if (media is null)
+                {
+                    return (null, new EsResponse(null, [], new NotSupportedException(
+                        $"Elasticsearch {version} at Elasticsearch:Url is not supported; AuditPipeline needs 8.x or 9.x.")));
+                }
+            }
+
+            Volatile.Write(ref _media, media);
+            return (media, default);
+        }
+        finally
+        {
+            _probe.Release();
+        }
+    }
+
+    internal static string? ReadVersion(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.TryGetProperty("version", out var v) && v.TryGetProperty("number", out var n) ? n.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<EsResponse> RawAsync(EsMethod method, string path, ReadOnlyMemory<byte>? body, RequestConfiguration configuration, CancellationToken cancellationToken)
     {
         BytesResponse response;
         try
         {
             response = body is not { } b
-                ? await Client.Transport.RequestAsync<BytesResponse>(method, path, cancellationToken)
-                : ndjson
-                    ? await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), Ndjson, cancellationToken)
-                    : await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), cancellationToken);
+                ? await Client.Transport.RequestAsync<BytesResponse>(method, path, null, configuration, cancellationToken)
+                : await Client.Transport.RequestAsync<BytesResponse>(method, path, PostData.ReadOnlyMemory(b), configuration, cancellationToken);
         }
         catch (Exception ex)
         {

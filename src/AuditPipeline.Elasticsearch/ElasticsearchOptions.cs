@@ -15,6 +15,7 @@ namespace AuditPipeline.Elasticsearch;
 ///   "BulkMaxBytes": 5242880, "BulkMaxDocuments": 1000,
 ///   "MaxAttempts": 6, "RetryMinDelay": "00:00:00.200", "RetryMaxDelay": "00:00:05",
 ///   "StreamPageSize": 1000, "PointInTimeKeepAlive": "00:02:00",
+///   "QueryMaxExamined": 5000,               // events one list page may look at before it ends with a cursor
 ///   "RefreshOnWrite": false                 // tests only: make writes visible to the next search
 /// }
 /// </code>
@@ -59,6 +60,13 @@ public sealed class ElasticsearchOptions
     public int StreamPageSize { get; set; } = 1000;
 
     public TimeSpan PointInTimeKeepAlive { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The most events one page of a list request looks at (the index filters exactly except for
+    /// free-text terms longer than the indexed prefixes). Reached, the page ends with what it found
+    /// and a cursor to go on from.
+    /// </summary>
+    public int QueryMaxExamined { get; set; } = 5000;
 
     /// <summary>Adds <c>refresh=wait_for</c> to writes. For tests that read right after writing; never in production.</summary>
     public bool RefreshOnWrite { get; set; }
@@ -140,6 +148,11 @@ internal sealed class ElasticsearchOptionsValidator : IValidateOptions<Elasticse
         if (o.StreamPageSize is < 1 or > 10_000)
         {
             yield return $"{S}:StreamPageSize must be 1 to 10000 (was {o.StreamPageSize}).";
+        }
+
+        if (o.QueryMaxExamined is < 501 or > 1_000_000)
+        {
+            yield return $"{S}:QueryMaxExamined must be 501 to 1000000 (was {o.QueryMaxExamined}), at least one full page of 500 and its look-ahead.";
         }
 
         if (o.PointInTimeKeepAlive < TimeSpan.FromSeconds(1))

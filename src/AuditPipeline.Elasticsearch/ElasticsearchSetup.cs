@@ -9,6 +9,12 @@ namespace AuditPipeline.Elasticsearch;
 /// <summary>
 /// The <c>setup</c> verb: creates or updates the ILM policies, templates and roles (every request a
 /// PUT, so running it again is harmless). With <c>print</c> it writes them as JSON and touches no cluster.
+/// <para>
+/// It says what is true: with <c>Elasticsearch:SnapshotRepository</c> set, the licence (searchable
+/// snapshots need Enterprise or a trial) and the repository are checked before any policy is
+/// written, and without them the archive tier falls back to cold nodes with a warning; an index
+/// template is never written when the policy or a component template it names was refused.
+/// </para>
 /// </summary>
 public sealed partial class ElasticsearchSetup
 {
@@ -34,27 +40,36 @@ public sealed partial class ElasticsearchSetup
     /// <summary>Returns the process exit code: 0 when everything is in place, 1 otherwise.</summary>
     public async Task<int> RunAsync(bool print, TextWriter output, CancellationToken cancellationToken)
     {
-        var requests = _definitions.All();
         if (print)
         {
-            await output.WriteLineAsync(Print(requests));
+            await output.WriteLineAsync(Print(_definitions.All()));
             return 0;
         }
 
         var connection = _connection();
-        var failures = 0;
-        foreach (var request in requests)
+        var definitions = _definitions;
+        if (definitions.SnapshotRepository is { } repository &&
+            await SearchableSnapshotsRefusedAsync(connection, repository, cancellationToken) is { } why)
         {
-            var body = Encoding.UTF8.GetBytes(request.Body.ToJsonString());
-            var response = await connection.SendAsync(EsMethod.PUT, request.Path, body, cancellationToken);
+            LogSnapshotsUnavailable(repository, why);
+            await output.WriteLineAsync($"WARNING: Elasticsearch:SnapshotRepository '{repository}' cannot be used ({why}); enterprise data is archived by migrating to cold nodes instead.");
+            definitions = definitions.WithoutSnapshots();
+        }
 
-            // A cluster that is still starting (no answer, 429, 5xx) gets a few more chances.
-            for (var attempt = 1; response.Retryable && !SecurityDisabled(response) && attempt < SetupAttempts; attempt++)
+        var failures = 0;
+        var refused = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in definitions.All())
+        {
+            if (request.DependsOn?.FirstOrDefault(refused.Contains) is { } missing)
             {
-                LogSetupRetry(request.Path, response.Describe(), RetryDelay);
-                await Task.Delay(RetryDelay, cancellationToken);
-                response = await connection.SendAsync(EsMethod.PUT, request.Path, body, cancellationToken);
+                failures++;
+                refused.Add(request.Path);
+                await output.WriteLineAsync($"{request.Method} {request.Path}: NOT SENT, it refers to {missing}, which was refused");
+                continue;
             }
+
+            var body = Encoding.UTF8.GetBytes(request.Body.ToJsonString());
+            var response = await SendAsync(connection, EsMethod.PUT, request.Path, body, cancellationToken);
 
             if (response.Success)
             {
@@ -69,6 +84,7 @@ public sealed partial class ElasticsearchSetup
             }
 
             failures++;
+            refused.Add(request.Path);
             LogSetupFailed(request.Path, response.Describe());
             await output.WriteLineAsync($"{request.Method} {request.Path}: FAILED {response.Describe()}");
         }
@@ -80,6 +96,44 @@ public sealed partial class ElasticsearchSetup
         }
 
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>A request, again while the cluster is still starting (no answer, 429, 5xx).</summary>
+    private async Task<EsResponse> SendAsync(ElasticsearchConnection connection, EsMethod method, string path, byte[]? body, CancellationToken cancellationToken)
+    {
+        var response = await connection.SendAsync(method, path, body, cancellationToken);
+        for (var attempt = 1; response.Retryable && !SecurityDisabled(response) && attempt < SetupAttempts; attempt++)
+        {
+            LogSetupRetry(path, response.Describe(), RetryDelay);
+            await Task.Delay(RetryDelay, cancellationToken);
+            response = await connection.SendAsync(method, path, body, cancellationToken);
+        }
+
+        return response;
+    }
+
+    /// <summary>Why searchable snapshots cannot be used here, or null when they can.</summary>
+    private async Task<string?> SearchableSnapshotsRefusedAsync(ElasticsearchConnection connection, string repository, CancellationToken cancellationToken)
+    {
+        var license = await SendAsync(connection, EsMethod.GET, "/_license", null, cancellationToken);
+        if (!license.Success)
+        {
+            return $"the licence could not be read: {license.Describe()}";
+        }
+
+        using (var doc = JsonDocument.Parse(license.Body))
+        {
+            var l = doc.RootElement.TryGetProperty("license", out var x) ? x : default;
+            var type = l.ValueKind == JsonValueKind.Object && l.TryGetProperty("type", out var t) ? t.GetString() : null;
+            var status = l.ValueKind == JsonValueKind.Object && l.TryGetProperty("status", out var s) ? s.GetString() : null;
+            if (type is not ("enterprise" or "trial") || status != "active")
+            {
+                return $"searchable snapshots need an active Enterprise or trial licence, the cluster has {type ?? "none"} ({status ?? "no status"})";
+            }
+        }
+
+        var repo = await SendAsync(connection, EsMethod.GET, $"/_snapshot/{Uri.EscapeDataString(repository)}", null, cancellationToken);
+        return repo.Success ? null : $"the snapshot repository is not there: {repo.Describe()}";
     }
 
     internal static string Print(IReadOnlyList<SetupRequest> requests)
@@ -108,6 +162,9 @@ public sealed partial class ElasticsearchSetup
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Setup request {Path} got {Failure}; trying again in {Delay}")]
     private partial void LogSetupRetry(string path, string failure, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot repository {Repository} cannot be used ({Reason}); archiving to cold nodes instead")]
+    private partial void LogSnapshotsUnavailable(string repository, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Setup request {Path} failed: {Failure}")]
     private partial void LogSetupFailed(string path, string failure);

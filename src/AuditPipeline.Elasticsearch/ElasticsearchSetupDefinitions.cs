@@ -4,7 +4,11 @@ using AuditPipeline.Core.Retention;
 namespace AuditPipeline.Elasticsearch;
 
 /// <summary>One idempotent request of the setup: a PUT of a policy, template or role.</summary>
-internal sealed record SetupRequest(string Method, string Path, JsonObject Body, bool RequiresSecurity = false);
+/// <summary>
+/// One idempotent request of the setup: a PUT of a policy, template or role. <see cref="DependsOn"/>
+/// names the requests it refers to: it is not sent when one of them was refused.
+/// </summary>
+internal sealed record SetupRequest(string Method, string Path, JsonObject Body, bool RequiresSecurity = false, IReadOnlyList<string>? DependsOn = null);
 
 /// <summary>
 /// Everything the cluster needs before the first write: an ILM policy per retention class, the
@@ -13,6 +17,12 @@ internal sealed record SetupRequest(string Method, string Path, JsonObject Body,
 /// </summary>
 internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int archiveAfterDays, string? snapshotRepository)
 {
+    /// <summary>Where enterprise data is archived as searchable snapshots; null: cold nodes.</summary>
+    public string? SnapshotRepository => string.IsNullOrWhiteSpace(snapshotRepository) ? null : snapshotRepository;
+
+    /// <summary>The same definitions archiving to cold nodes (the cluster cannot take searchable snapshots).</summary>
+    public ElasticsearchSetupDefinitions WithoutSnapshots() => new(lateArrivalDays, archiveAfterDays, null);
+
     public const string SettingsComponent = "audit-events-settings";
     public const string MappingsComponent = "audit-events-mappings";
     public const string WriterRole = "audit_writer";
@@ -44,7 +54,11 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         list.Add(new SetupRequest("PUT", $"/_component_template/{MappingsComponent}", MappingsTemplate()));
         foreach (var c in RetentionClass.All)
         {
-            list.Add(new SetupRequest("PUT", $"/_index_template/{AuditIndices.PolicyName(c)}", IndexTemplate(c)));
+            list.Add(new SetupRequest(
+                "PUT",
+                $"/_index_template/{AuditIndices.PolicyName(c)}",
+                IndexTemplate(c),
+                DependsOn: [$"/_ilm/policy/{AuditIndices.PolicyName(c)}", $"/_component_template/{SettingsComponent}", $"/_component_template/{MappingsComponent}"]));
         }
 
         list.Add(new SetupRequest("PUT", $"/_security/role/{WriterRole}", WriterRoleBody(), RequiresSecurity: true));
@@ -77,9 +91,9 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         if (c.Archives && ArchiveAfterDays(c) < DeleteAfterDays(c))
         {
             var cold = new JsonObject { ["set_priority"] = new JsonObject { ["priority"] = 0 } };
-            if (!string.IsNullOrWhiteSpace(snapshotRepository))
+            if (SnapshotRepository is { } repository)
             {
-                cold["searchable_snapshot"] = new JsonObject { ["snapshot_repository"] = snapshotRepository };
+                cold["searchable_snapshot"] = new JsonObject { ["snapshot_repository"] = repository };
             }
             else
             {
@@ -151,10 +165,12 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
     };
 
     /// <summary>
-    /// Write-once: <c>create_doc</c> only (no index, update or delete), plus <c>create_index</c> and
-    /// <c>auto_configure</c> so a new month's index is created on its first write. The ingest user
-    /// also holds <see cref="ReaderRole"/>: the store reads the owner of a conflicting id (409) and
-    /// searches for an existing copy before writing a late arrival.
+    /// Write-once: <c>create_doc</c> only (no index, update or delete), <c>auto_configure</c> so a
+    /// new month's index is created by its first write (from the templates, with their settings),
+    /// and <c>view_index_metadata</c>. Not <c>create_index</c>: that would let the writer create a
+    /// month index with settings of its own (say an origination date that makes ILM delete it at
+    /// once). The ingest user also holds <see cref="ReaderRole"/>: the store searches for stored
+    /// copies of a batch, reads the owner of a conflicting id (409) and checks late arrivals.
     /// </summary>
     public static JsonObject WriterRoleBody() => new()
     {
@@ -162,7 +178,7 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         ["indices"] = new JsonArray(new JsonObject
         {
             ["names"] = new JsonArray(AuditIndices.AllPattern),
-            ["privileges"] = new JsonArray("create_doc", "create_index", "auto_configure"),
+            ["privileges"] = new JsonArray("create_doc", "auto_configure", "view_index_metadata"),
         }),
         ["metadata"] = new JsonObject
         {
@@ -177,7 +193,7 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         ["indices"] = new JsonArray(new JsonObject
         {
             ["names"] = new JsonArray(AuditIndices.AllPattern),
-            ["privileges"] = new JsonArray("read", "view_index_metadata"),
+            ["privileges"] = new JsonArray("read"),
         }),
         ["metadata"] = new JsonObject
         {

@@ -8,32 +8,35 @@ namespace AuditPipeline.Elasticsearch;
 /// <summary>
 /// Query DSL for the store's reads. Every <see cref="AuditQuery"/> filter is a bool <c>filter</c>
 /// clause on a keyword field (OR within a filter as <c>terms</c>, AND across filters), free-text
-/// terms are <c>prefix</c> clauses on <c>audit.search</c>, and the order is <c>@timestamp</c> desc
-/// then <c>event.id</c> desc with <c>search_after</c> continuing strictly after a position.
+/// terms are <c>prefix</c> clauses on <c>audit.search</c> (a text field with <c>index_prefixes</c>,
+/// so clusters with <c>search.allow_expensive_queries: false</c> run them), and the order is
+/// <c>@timestamp</c> desc then <c>event.id</c> desc with <c>search_after</c> continuing strictly
+/// after a position (never a <c>range</c> on a keyword field).
 /// Keyword order is byte order of UTF-8, which equals ordinal order for ids without surrogate pairs.
 /// </summary>
 internal static class SearchBodies
 {
     /// <summary>A page of a plain search: <c>search_after</c> the position (time in epoch milliseconds, id).</summary>
     public static byte[] Search(AuditQuery query, int size, AuditPosition? after) =>
-        Build(query, size, pointInTime: null, afterFilter: null, searchAfter: after is { } p ? new SearchAfter(p, null) : null);
+        Build(query, size, pointInTime: null, searchAfter: after is { } p ? new SearchAfter(p, null) : null);
 
     /// <summary>
-    /// A page through a point in time. The first page puts the query's position into the filter;
-    /// the next ones continue after the last hit's own sort values, which under a point in time
-    /// carry the implicit <c>_shard_doc</c> tiebreaker.
+    /// A page through a point in time, sorted by time, id and the point in time's <c>_shard_doc</c>.
+    /// The first page continues after the query's position with <c>search_after</c> [time, id, the
+    /// largest <c>_shard_doc</c>] (so nothing at that exact position comes back, and no <c>range</c>
+    /// on a keyword field is needed, which hardened clusters refuse); the next ones continue after
+    /// the last hit's own sort values.
     /// </summary>
     public static byte[] PointInTimePage(AuditQuery query, int size, string pointInTimeId, TimeSpan keepAlive, string? lastSortValues) =>
         Build(
             query,
             size,
             (pointInTimeId, keepAlive),
-            afterFilter: lastSortValues is null ? query.After : null,
-            searchAfter: lastSortValues is null ? null : new SearchAfter(null, lastSortValues));
+            searchAfter: lastSortValues is not null ? new SearchAfter(null, lastSortValues) : query.After is { } p ? new SearchAfter(p, null) : null);
 
     private sealed record SearchAfter(AuditPosition? Position, string? Raw);
 
-    private static byte[] Build(AuditQuery query, int size, (string Id, TimeSpan KeepAlive)? pointInTime, AuditPosition? afterFilter, SearchAfter? searchAfter)
+    private static byte[] Build(AuditQuery query, int size, (string Id, TimeSpan KeepAlive)? pointInTime, SearchAfter? searchAfter)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer))
@@ -50,10 +53,17 @@ internal static class SearchBodies
             }
 
             w.WritePropertyName("query"u8);
-            WriteQuery(w, query, afterFilter);
+            WriteQuery(w, query);
             w.WriteStartArray("sort"u8);
             WriteSort(w, "@timestamp"u8);
             WriteSort(w, "event.id"u8);
+            if (pointInTime is not null)
+            {
+                w.WriteStartObject();
+                w.WriteString("_shard_doc"u8, "asc");
+                w.WriteEndObject();
+            }
+
             w.WriteEndArray();
             if (searchAfter?.Raw is { } raw)
             {
@@ -65,6 +75,11 @@ internal static class SearchBodies
                 w.WriteStartArray("search_after"u8);
                 w.WriteNumberValue(position.Time.ToUnixTimeMilliseconds());
                 w.WriteStringValue(position.Id);
+                if (pointInTime is not null)
+                {
+                    w.WriteNumberValue(long.MaxValue);
+                }
+
                 w.WriteEndArray();
             }
 
@@ -125,6 +140,48 @@ internal static class SearchBodies
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// The batch's search for stored copies: per organisation, its event ids (<c>terms</c> on
+    /// <c>event.id</c>, which also finds a copy stored under the organisation-qualified document id),
+    /// at most one hit per event, and only the two fields that identify a copy.
+    /// </summary>
+    public static byte[] StoredCopies(IReadOnlyCollection<(string OrgId, string EventId)> events)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + (events.Count * 24));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("size"u8, Math.Min(10_000, events.Count));
+            w.WriteBoolean("track_total_hits"u8, false);
+            w.WriteStartArray("_source"u8);
+            w.WriteStringValue("organization.id"u8);
+            w.WriteStringValue("event.id"u8);
+            w.WriteEndArray();
+            w.WriteStartObject("query"u8);
+            w.WriteStartObject("bool"u8);
+            w.WriteStartArray("should"u8);
+            foreach (var org in events.GroupBy(e => e.OrgId, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("bool"u8);
+                w.WriteStartArray("filter"u8);
+                Term(w, "organization.id", org.Key);
+                Terms(w, "event.id", [.. org.Select(e => e.EventId).Distinct(StringComparer.Ordinal)]);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("minimum_should_match"u8, 1);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>A multi-get of documents by index and id.</summary>
     public static byte[] Docs(IEnumerable<(string Index, string Id)> docs)
     {
@@ -164,7 +221,7 @@ internal static class SearchBodies
     /// <summary>An Elasticsearch time unit, whole seconds.</summary>
     public static string Duration(TimeSpan t) => $"{Math.Max(1, (long)Math.Ceiling(t.TotalSeconds))}s";
 
-    private static void WriteQuery(Utf8JsonWriter w, AuditQuery q, AuditPosition? after)
+    private static void WriteQuery(Utf8JsonWriter w, AuditQuery q)
     {
         w.WriteStartObject();
         w.WriteStartObject("bool"u8);
@@ -174,7 +231,7 @@ internal static class SearchBodies
         Terms(w, "user.id", q.Users);
         Terms(w, "audit.entity.type", q.EntityTypes);
         Terms(w, "audit.entity.id", q.EntityIds);
-        Terms(w, "event.category", q.Categories);
+        Terms(w, "audit.category", q.Categories);
         Terms(w, "audit.source", q.Sources);
         Terms(w, "event.outcome", q.Outcomes);
 
@@ -218,12 +275,9 @@ internal static class SearchBodies
 
         foreach (var term in q.Terms)
         {
-            // A term longer than any indexed suffix cannot be matched by the index; the post-filter decides.
-            if (SearchTexts.QueryValue(term) is not { } value)
-            {
-                continue;
-            }
-
+            // At most the indexed prefix length: a prefix the index answers from its own terms (no
+            // expensive query), a superset of the matches for a longer term; the post-filter decides.
+            var value = SearchTexts.QueryValue(term);
             w.WriteStartObject();
             w.WriteStartObject("prefix"u8);
             w.WriteStartObject("audit.search"u8);
@@ -233,58 +287,7 @@ internal static class SearchBodies
             w.WriteEndObject();
         }
 
-        if (after is { } position)
-        {
-            WriteStrictlyAfter(w, position);
-        }
-
         w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    /// <summary>Newest first, strictly after (time, id): an earlier time, or the same time and a smaller id.</summary>
-    private static void WriteStrictlyAfter(Utf8JsonWriter w, AuditPosition position)
-    {
-        var time = AuditJson.FormatTime(position.Time);
-        w.WriteStartObject();
-        w.WriteStartObject("bool"u8);
-        w.WriteStartArray("should"u8);
-
-        w.WriteStartObject();
-        w.WriteStartObject("range"u8);
-        w.WriteStartObject("@timestamp"u8);
-        w.WriteString("lt"u8, time);
-        w.WriteString("format"u8, "strict_date_optional_time");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-
-        w.WriteStartObject();
-        w.WriteStartObject("bool"u8);
-        w.WriteStartArray("filter"u8);
-        w.WriteStartObject();
-        w.WriteStartObject("range"u8);
-        w.WriteStartObject("@timestamp"u8);
-        w.WriteString("gte"u8, time);
-        w.WriteString("lte"u8, time);
-        w.WriteString("format"u8, "strict_date_optional_time");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteStartObject();
-        w.WriteStartObject("range"u8);
-        w.WriteStartObject("event.id"u8);
-        w.WriteString("lt"u8, position.Id);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndObject();
-
-        w.WriteEndArray();
-        w.WriteNumber("minimum_should_match"u8, 1);
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -147,12 +147,13 @@ public sealed class SetupTests
 
         var writer = Body(requests, "/_security/role/audit_writer")["indices"]!.AsArray().Single()!;
         Assert.Equal(["audit-events-*"], writer["names"]!.AsArray().Select(n => (string)n!));
-        Assert.Equal(["create_doc", "create_index", "auto_configure"], writer["privileges"]!.AsArray().Select(n => (string)n!));
+        // No create_index: the writer cannot create a month index with settings of its own.
+        Assert.Equal(["create_doc", "auto_configure", "view_index_metadata"], writer["privileges"]!.AsArray().Select(n => (string)n!));
         Assert.Empty(Body(requests, "/_security/role/audit_writer")["cluster"]!.AsArray());
 
         var reader = Body(requests, "/_security/role/audit_reader")["indices"]!.AsArray().Single()!;
         Assert.Equal(["audit-events-*"], reader["names"]!.AsArray().Select(n => (string)n!));
-        Assert.Equal(["read", "view_index_metadata"], reader["privileges"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(["read"], reader["privileges"]!.AsArray().Select(n => (string)n!));
     }
 
     [Fact]
@@ -182,7 +183,75 @@ public sealed class SetupTests
 
         Assert.Equal(1, code);
         Assert.Contains("PUT /_ilm/policy/audit-events-e3y: FAILED", output.ToString(), StringComparison.Ordinal);
-        Assert.Equal(20, invoker.Sent.Count);
+
+        // The class's index template would point new indices at a policy that is not there: not sent.
+        Assert.Contains("PUT /_index_template/audit-events-e3y: NOT SENT, it refers to /_ilm/policy/audit-events-e3y", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(invoker.Sent, r => r.Path == "/_index_template/audit-events-e3y");
+        Assert.Equal(19, invoker.Sent.Count);
+    }
+
+    [Fact]
+    public async Task A_refused_component_template_keeps_every_index_template_back()
+    {
+        var invoker = new ScriptedInvoker(r => r.Path == "/_component_template/audit-events-mappings"
+            ? Answers.Error(400, "mapper_parsing_exception", "unknown parameter [index_prefixes]")
+            : Canned.Ok("""{"acknowledged":true}"""));
+        using var output = new StringWriter();
+
+        var code = await Setup(Definitions(), invoker).RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain(invoker.Sent, r => r.Path.StartsWith("/_index_template/", StringComparison.Ordinal));
+        Assert.Contains(invoker.Sent, r => r.Path == "/_security/role/audit_writer");
+    }
+
+    private static Func<SentRequest, Canned> SnapshotCluster(string licence, bool repositoryExists) => r => (r.Method, r.Path) switch
+    {
+        ("GET", "/_license") => Canned.Ok($$$"""{"license":{"status":"active","uid":"u","type":"{{{licence}}}","issue_date":"2026-01-01T00:00:00.000Z"}}"""),
+        ("GET", "/_snapshot/audit-archive") => repositoryExists
+            ? Canned.Ok("""{"audit-archive":{"type":"fs","settings":{"location":"/snapshots"}}}""")
+            : Answers.Error(404, "repository_missing_exception", "[audit-archive] missing"),
+        _ => Canned.Ok("""{"acknowledged":true}"""),
+    };
+
+    [Theory]
+    [InlineData("basic", true, "Enterprise or trial")]
+    [InlineData("platinum", true, "Enterprise or trial")]
+    [InlineData("enterprise", false, "repository is not there")]
+    public async Task Without_a_licence_or_repository_for_searchable_snapshots_setup_warns_and_archives_to_cold_nodes(string licence, bool repositoryExists, string why)
+    {
+        var invoker = new ScriptedInvoker(SnapshotCluster(licence, repositoryExists));
+        using var output = new StringWriter();
+
+        var code = await Setup(Definitions(repository: "audit-archive"), invoker).RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, code);
+        Assert.Contains("WARNING: Elasticsearch:SnapshotRepository 'audit-archive' cannot be used", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains(why, output.ToString(), StringComparison.Ordinal);
+        var policy = JsonNode.Parse(invoker.Sent.Single(r => r.Path == "/_ilm/policy/audit-events-e7y").Body)!;
+        var cold = policy["policy"]!["phases"]!["cold"]!["actions"]!;
+        Assert.Null(cold["searchable_snapshot"]);
+        Assert.True((bool)cold["migrate"]!["enabled"]!);
+
+        // The checks come before any policy is written.
+        var paths = invoker.Sent.Select(r => r.Path).ToList();
+        Assert.True(paths.IndexOf("/_license") < paths.FindIndex(p => p.StartsWith("/_ilm/", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("enterprise")]
+    [InlineData("trial")]
+    public async Task With_the_licence_and_the_repository_enterprise_data_is_archived_as_searchable_snapshots(string licence)
+    {
+        var invoker = new ScriptedInvoker(SnapshotCluster(licence, repositoryExists: true));
+        using var output = new StringWriter();
+
+        var code = await Setup(Definitions(repository: "audit-archive"), invoker).RunAsync(print: false, output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("WARNING", output.ToString(), StringComparison.Ordinal);
+        var policy = JsonNode.Parse(invoker.Sent.Single(r => r.Path == "/_ilm/policy/audit-events-e7y").Body)!;
+        Assert.Equal("audit-archive", (string)policy["policy"]!["phases"]!["cold"]!["actions"]!["searchable_snapshot"]!["snapshot_repository"]!);
     }
 
     [Fact]
@@ -220,14 +289,19 @@ public sealed class SetupTests
 
 public sealed class KibanaDashboardTests
 {
-    private sealed class RecordingHandler(HttpStatusCodeAnswer answer) : HttpMessageHandler
+    private sealed class RecordingHandler(HttpStatusCodeAnswer answer, string features = """[{"id":"discover_v2"},{"id":"dashboard_v2"},{"id":"discover"}]""") : HttpMessageHandler
     {
         public List<(HttpRequestMessage Request, string Body)> Requests { get; } = [];
 
+        public IEnumerable<(HttpRequestMessage Request, string Body)> Imports => Requests.Where(r => r.Request.RequestUri!.AbsolutePath == "/api/saved_objects/_import");
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Requests.Add((request, await request.Content!.ReadAsStringAsync(cancellationToken)));
-            return new HttpResponseMessage(answer.Status) { Content = new StringContent(answer.Body) };
+            Requests.Add((request, request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken)));
+            var path = request.RequestUri!.AbsolutePath;
+            return path == "/api/features" ? new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(features) }
+                : path.StartsWith("/api/security/role/", StringComparison.Ordinal) ? new HttpResponseMessage(System.Net.HttpStatusCode.NoContent)
+                : new HttpResponseMessage(answer.Status) { Content = new StringContent(answer.Body) };
         }
     }
 
@@ -249,11 +323,38 @@ public sealed class KibanaDashboardTests
         var code = await setup.RunAsync(print: false, output, TestContext.Current.CancellationToken);
 
         Assert.Equal(0, code);
-        var (request, body) = Assert.Single(handler.Requests);
+        var (request, body) = Assert.Single(handler.Imports);
         Assert.Equal("http://kibana.test:5601/api/saved_objects/_import?overwrite=true", request.RequestUri!.ToString());
         Assert.Equal("true", request.Headers.GetValues("kbn-xsrf").Single());
         Assert.Equal("Basic", request.Headers.Authorization!.Scheme);
         Assert.Contains("audit-overview", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""[{"id":"discover_v2"},{"id":"dashboard_v2"},{"id":"discover"},{"id":"dashboard"}]""", "discover_v2", "dashboard_v2")]
+    [InlineData("""[{"id":"discover"},{"id":"dashboard"}]""", "discover", "dashboard")]
+    public async Task The_analyst_role_is_created_through_Kibana_with_read_only_Discover_and_Dashboards(string features, string discover, string dashboard)
+    {
+        var handler = new RecordingHandler(new(System.Net.HttpStatusCode.OK, """{"success":true,"successCount":11}"""), features);
+        var kibana = new KibanaOptions { Url = "http://kibana.test:5601", DashboardsPath = RepositoryFiles.Path("dashboards"), ApiKey = "k" };
+        using var output = new StringWriter();
+
+        var failures = await new KibanaDashboards(kibana, handler).ImportAsync(output, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, failures);
+        var (request, body) = handler.Requests.Single(r => r.Request.Method == HttpMethod.Put);
+        Assert.Equal("http://kibana.test:5601/api/security/role/audit_analyst", request.RequestUri!.ToString());
+        Assert.Equal("true", request.Headers.GetValues("kbn-xsrf").Single());
+        var role = JsonNode.Parse(body)!;
+        var grant = role["kibana"]!.AsArray().Single()!;
+        Assert.Equal(["*"], grant["spaces"]!.AsArray().Select(s => (string)s!));
+        Assert.Empty(grant["base"]!.AsArray());
+        Assert.Equal(
+            new Dictionary<string, string[]> { [discover] = ["read"], [dashboard] = ["read"] },
+            grant["feature"]!.AsObject().ToDictionary(f => f.Key, f => f.Value!.AsArray().Select(p => (string)p!).ToArray()));
+        var indices = role["elasticsearch"]!["indices"]!.AsArray().Single()!;
+        Assert.Equal(["audit-events-*"], indices["names"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(["read", "view_index_metadata"], indices["privileges"]!.AsArray().Select(n => (string)n!));
     }
 
     [Fact]

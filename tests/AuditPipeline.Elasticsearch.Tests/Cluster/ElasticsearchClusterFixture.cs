@@ -9,14 +9,18 @@ using EsMethod = Elastic.Transport.HttpMethod;
 namespace AuditPipeline.Elasticsearch.Tests.Cluster;
 
 /// <summary>
-/// A real single-node Elasticsearch 9 in a container (security off), set up with the production
+/// A real single-node Elasticsearch (9.5 by default; set <c>AUDIT_ELASTICSEARCH_IMAGE</c>, e.g. to
+/// <c>docker.elastic.co/elasticsearch/elasticsearch:8.19.5</c>, to run the suite on 8.x) in a
+/// container (security off), set up with the production
 /// templates and policies. Without a Docker engine it does not start, and every test using it
 /// skips with the reason. Shared by a test class; other suites (the store contract suite) can use
 /// it through <see cref="CreateStore"/>.
 /// </summary>
 public sealed class ElasticsearchClusterFixture : IAsyncLifetime
 {
-    public const string Image = "docker.elastic.co/elasticsearch/elasticsearch:9.2.1";
+    public const string DefaultImage = "docker.elastic.co/elasticsearch/elasticsearch:9.5.7";
+
+    public static string Image { get; } = Environment.GetEnvironmentVariable("AUDIT_ELASTICSEARCH_IMAGE") is { Length: > 0 } image ? image : DefaultImage;
 
     private IContainer? _container;
 

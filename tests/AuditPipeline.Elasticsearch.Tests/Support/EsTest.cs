@@ -88,6 +88,10 @@ public static class Answers
         return Canned.Ok($"{{\"docs\":[{string.Join(",", docs)}]}}");
     }
 
+    /// <summary>The answer of <c>GET /</c> for a cluster of this version.</summary>
+    public static Canned Root(string version) => Canned.Ok(
+        $$"""{"name":"es01","cluster_name":"audit","version":{"number":"{{version}}","build_flavor":"default","lucene_version":"10.2.2","minimum_wire_compatibility_version":"8.19.0","minimum_index_compatibility_version":"8.0.0"},"tagline":"You Know, for Search"}""");
+
     public static Canned Error(int status, string type, string reason = "boom") =>
         new(status, $"{{\"error\":{{\"type\":\"{type}\",\"reason\":\"{reason}\"}},\"status\":{status}}}");
 }

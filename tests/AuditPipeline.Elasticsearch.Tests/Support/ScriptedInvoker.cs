@@ -29,10 +29,27 @@ public sealed class ScriptedInvoker : IRequestInvoker
     private readonly InMemoryRequestInvoker _builder = new([], 200, null, "application/json", ProductHeader);
     private readonly Func<SentRequest, Canned> _answer;
     private readonly ConcurrentQueue<SentRequest> _sent = new();
+    private readonly ConcurrentQueue<SentRequest> _all = new();
 
     public ScriptedInvoker(Func<SentRequest, Canned> answer) => _answer = answer;
 
+    /// <summary>
+    /// What <c>GET /</c> answers: by default a 9.x cluster. The version probe and the batch's search
+    /// for stored copies are answered here unless a test scripts them, and kept out of
+    /// <see cref="Sent"/> so tests of one mechanism see its requests alone; <see cref="All"/> has every request.
+    /// </summary>
+    public Canned Root { get; set; } = Answers.Root("9.2.1");
+
+    /// <summary>The batch's search for stored copies: by default none found.</summary>
+    public Func<SentRequest, Canned> StoredCopies { get; set; } = _ => Answers.Copies();
+
+    /// <summary>Requests other than the version probe and the search for stored copies.</summary>
     public IReadOnlyList<SentRequest> Sent => [.. _sent];
+
+    /// <summary>Every request in the order sent.</summary>
+    public IReadOnlyList<SentRequest> All => [.. _all];
+
+    public IEnumerable<SentRequest> CopySearches => All.Where(r => r.Path == AuditBulkWriter.CopiesPath);
 
     public ResponseFactory ResponseFactory => _builder.ResponseFactory;
 
@@ -46,7 +63,9 @@ public sealed class ScriptedInvoker : IRequestInvoker
         where TResponse : TransportResponse, new()
     {
         var request = Record(endpoint, boundConfiguration, postData);
-        var canned = _answer(request);
+        var canned = request is { Method: "GET", Path: "/" } ? Root
+            : request.Path == AuditBulkWriter.CopiesPath ? StoredCopies(request)
+            : _answer(request);
         if (canned.Error is not null)
         {
             var failing = new InMemoryRequestInvoker([], canned.Status, canned.Error, "application/json", ProductHeader);
@@ -71,7 +90,12 @@ public sealed class ScriptedInvoker : IRequestInvoker
         }
 
         var request = new SentRequest(endpoint.Method.ToString(), endpoint.PathAndQuery, body, configuration.ContentType, configuration.Accept);
-        _sent.Enqueue(request);
+        _all.Enqueue(request);
+        if (!(request is { Method: "GET", Path: "/" } || request.Path == AuditBulkWriter.CopiesPath))
+        {
+            _sent.Enqueue(request);
+        }
+
         return request;
     }
 }
