@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AuditPipeline.Core.Diagnostics;
+using AuditPipeline.Integrity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -42,6 +43,8 @@ internal static class WorkerHost
 
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(AuditMetrics.MeterName).AddPrometheusExporter());
+        // Before the pipeline: the sealing service then stops after the pipeline has drained.
+        builder.Services.AddIntegrity(builder.Configuration);
         builder.Services.AddAuditCore(builder.Configuration);
         builder.Services.AddComponents(builder.Configuration, options);
 
