@@ -141,6 +141,7 @@ public static class AuditApiServiceCollectionExtensions
             .Produces(StatusCodes.Status200OK, contentType: Csv.EventCsvFormat.ContentType)
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
+        IntegrityEndpoints.Map(api, endpoints);
         return endpoints;
     }
 }

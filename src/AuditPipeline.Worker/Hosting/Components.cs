@@ -2,6 +2,7 @@ using AuditPipeline.Api;
 using AuditPipeline.Elasticsearch;
 using AuditPipeline.Embedded;
 using AuditPipeline.Embedded.Inbox;
+using AuditPipeline.Integrity;
 using AuditPipeline.Kafka;
 
 namespace AuditPipeline.Worker.Hosting;
@@ -15,11 +16,15 @@ internal static class Components
         {
             // Index lifecycle (ILM) ages and deletes data; the store's retention pass only reports.
             services.AddElasticsearchStore(configuration);
+            services.AddElasticsearchDigestCopy();
         }
         else
         {
             services.AddEmbeddedStore(configuration);
+            services.AddEmbeddedDigestCopy();
         }
+
+        services.AddKafkaDigestSink(configuration);
 
         if (options.Ingest)
         {

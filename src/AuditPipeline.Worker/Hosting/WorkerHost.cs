@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using AuditPipeline.Core.Diagnostics;
+using AuditPipeline.Integrity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -53,6 +54,9 @@ internal static class WorkerHost
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName, serviceVersion: ServiceVersion, serviceInstanceId: Environment.MachineName))
             .WithMetrics(m => m.AddMeter(AuditMetrics.MeterName).AddPrometheusExporter());
+
+        // Before the pipeline: the sealing service then stops after the pipeline has drained.
+        builder.Services.AddIntegrity(builder.Configuration);
         builder.Services.AddAuditCore(builder.Configuration);
         builder.Services.AddComponents(builder.Configuration, options);
 

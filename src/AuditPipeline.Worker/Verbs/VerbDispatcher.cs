@@ -43,6 +43,18 @@ internal static class VerbDispatcher
             args => NormalizeVerb.RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error),
             ValueOptions: ["--kind"],
             Positionals: 1),
+        new("verify", "verify [--org <orgId>] [--from <iso>] [--to <iso>] [--digests <dir>] [--public-key <pem>]",
+            "check the store against the signed digests",
+            """
+            Opens the configured store read-only (it can run beside a running worker) and checks it
+            against the digests under --digests (default Integrity:DigestPath) with the public key
+            --public-key (default <digests>/public-key.pem); it never trusts the store's own copy.
+            Prints one line per problem: missing <eventId>, altered <eventId>, unsealed <eventId>,
+            chain <orgId> <seq>, signature <orgId> <seq>; then "verified N events in M digests: K problems".
+            Exit 0 when K is 0, 1 otherwise, 2 for bad usage.
+            """,
+            args => VerifyVerb.RunAsync(args, Console.Out, Console.Error),
+            ValueOptions: ["--org", "--from", "--to", "--digests", "--public-key"]),
     ];
 
     public static string Usage

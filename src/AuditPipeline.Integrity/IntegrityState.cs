@@ -1,0 +1,315 @@
+using System.Globalization;
+using AuditPipeline.Core.Integrity;
+using Microsoft.Data.Sqlite;
+
+namespace AuditPipeline.Integrity;
+
+/// <summary>
+/// The sealer's durable memory (<c>&lt;StatePath&gt;/state.db</c>, WAL, synchronous=FULL): every event
+/// recorded with its hash and the digest that sealed it (null while pending), each chain's head, and
+/// the outbox of sealed digests not yet in every sink. One connection, used under a lock: the observer
+/// and the sealer take turns, each in one short transaction.
+/// </summary>
+internal sealed class IntegrityState : IDisposable
+{
+    public const string FileName = "state.db";
+
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS entries (
+            n       INTEGER PRIMARY KEY,
+            org_id  TEXT    NOT NULL,
+            id      TEXT    NOT NULL,
+            time_ms INTEGER NOT NULL,
+            hash    TEXT    NOT NULL,
+            seq     INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_entries ON entries (org_id, id);
+        CREATE INDEX IF NOT EXISTS ix_pending ON entries (org_id, n) WHERE seq IS NULL;
+        CREATE TABLE IF NOT EXISTS chains (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS outbox (org_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (org_id, seq));
+        """;
+
+    private readonly SqliteConnection _conn;
+    private readonly Lock _gate = new();
+
+    public IntegrityState(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        _conn = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(directory, FileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        _conn.Open();
+        Execute(Schema);
+        Execute("PRAGMA synchronous = FULL;");
+    }
+
+    /// <summary>Of the given (org, id) pairs, those already recorded.</summary>
+    public HashSet<(string Org, string Id)> Known(IEnumerable<(string Org, string Id)> keys)
+    {
+        lock (_gate)
+        {
+            var known = new HashSet<(string, string)>();
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT 1 FROM entries WHERE org_id = $o AND id = $i";
+            var o = cmd.Parameters.Add("$o", SqliteType.Text);
+            var i = cmd.Parameters.Add("$i", SqliteType.Text);
+            foreach (var k in keys)
+            {
+                o.Value = k.Org;
+                i.Value = k.Id;
+                if (cmd.ExecuteScalar() is not null)
+                {
+                    known.Add(k);
+                }
+            }
+
+            return known;
+        }
+    }
+
+    /// <summary>Records events durably (one transaction); an (org, id) already there is left as it is.</summary>
+    public void Record(IReadOnlyList<(string Org, DigestEntry Entry)> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            using var tx = _conn.BeginTransaction();
+            using var cmd = _conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO entries (org_id, id, time_ms, hash) VALUES ($o, $i, $t, $h) ON CONFLICT (org_id, id) DO NOTHING";
+            var o = cmd.Parameters.Add("$o", SqliteType.Text);
+            var i = cmd.Parameters.Add("$i", SqliteType.Text);
+            var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+            var h = cmd.Parameters.Add("$h", SqliteType.Text);
+            cmd.Prepare();
+            foreach (var (org, e) in entries)
+            {
+                o.Value = org;
+                i.Value = e.Id;
+                t.Value = e.Time.ToUnixTimeMilliseconds();
+                h.Value = e.Hash;
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+    }
+
+    public IReadOnlyList<string> OrgsWithPending()
+    {
+        lock (_gate)
+        {
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT DISTINCT org_id FROM entries WHERE seq IS NULL ORDER BY org_id";
+            return ReadStrings(cmd);
+        }
+    }
+
+    public (long Seq, string Hash)? Head(string orgId)
+    {
+        lock (_gate)
+        {
+            return HeadCore(orgId, null);
+        }
+    }
+
+    /// <summary>
+    /// Seals the next digest of <paramref name="orgId"/> from its oldest pending entries, in one
+    /// transaction: the signed digest goes to the outbox, its entries are marked, the chain moves on.
+    /// </summary>
+    public Digest? Seal(string orgId, int maxEntries, DateTimeOffset now, DigestSigner signer)
+    {
+        lock (_gate)
+        {
+            using var tx = _conn.BeginTransaction();
+            var head = HeadCore(orgId, tx);
+            var rows = new List<long>();
+            var entries = new List<DigestEntry>();
+            using (var cmd = _conn.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = "SELECT n, id, time_ms, hash FROM entries WHERE org_id = $o AND seq IS NULL ORDER BY n LIMIT $max";
+                cmd.Parameters.AddWithValue("$o", orgId);
+                cmd.Parameters.AddWithValue("$max", maxEntries);
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    rows.Add(r.GetInt64(0));
+                    entries.Add(new DigestEntry(r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), r.GetString(3)));
+                }
+            }
+
+            if (entries.Count == 0)
+            {
+                return null;
+            }
+
+            var digest = signer.Sign(new Digest
+            {
+                OrgId = orgId,
+                Seq = (head?.Seq ?? 0) + 1,
+                PreviousHash = head?.Hash,
+                SealedAt = now,
+                Entries = entries,
+                MerkleRoot = Digest.MerkleRootOf(entries),
+                KeyId = signer.KeyId,
+            });
+            var body = DigestCodec.Encode(digest);
+            using (var cmd = _conn.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = "INSERT INTO outbox (org_id, seq, body) VALUES ($o, $s, $b)";
+                cmd.Parameters.AddWithValue("$o", orgId);
+                cmd.Parameters.AddWithValue("$s", digest.Seq);
+                cmd.Parameters.AddWithValue("$b", body);
+                cmd.ExecuteNonQuery();
+            }
+
+            MarkSealed(tx, rows, digest.Seq);
+            SetHead(tx, orgId, digest.Seq, DigestCodec.ChainHash(digest));
+            tx.Commit();
+            return digest;
+        }
+    }
+
+    /// <summary>The sealed digests some sink has not taken yet, oldest first.</summary>
+    public IReadOnlyList<(string Org, long Seq, byte[] Body)> Outbox()
+    {
+        lock (_gate)
+        {
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT org_id, seq, body FROM outbox ORDER BY org_id, seq";
+            using var r = cmd.ExecuteReader();
+            var list = new List<(string, long, byte[])>();
+            while (r.Read())
+            {
+                list.Add((r.GetString(0), r.GetInt64(1), r.GetFieldValue<byte[]>(2)));
+            }
+
+            return list;
+        }
+    }
+
+    public void Delivered(string orgId, long seq)
+    {
+        lock (_gate)
+        {
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "DELETE FROM outbox WHERE org_id = $o AND seq = $s";
+            cmd.Parameters.AddWithValue("$o", orgId);
+            cmd.Parameters.AddWithValue("$s", seq);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Adopts a digest found in the directory beyond this state's chain head (the state was restored
+    /// from an older copy, or lost): its entries count as sealed and the chain continues after it.
+    /// </summary>
+    public void Adopt(Digest digest)
+    {
+        lock (_gate)
+        {
+            using var tx = _conn.BeginTransaction();
+            using (var cmd = _conn.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    INSERT INTO entries (org_id, id, time_ms, hash, seq) VALUES ($o, $i, $t, $h, $s)
+                    ON CONFLICT (org_id, id) DO UPDATE SET seq = $s WHERE seq IS NULL
+                    """;
+                var o = cmd.Parameters.Add("$o", SqliteType.Text);
+                var i = cmd.Parameters.Add("$i", SqliteType.Text);
+                var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+                var h = cmd.Parameters.Add("$h", SqliteType.Text);
+                cmd.Parameters.AddWithValue("$s", digest.Seq);
+                foreach (var e in digest.Entries)
+                {
+                    o.Value = digest.OrgId;
+                    i.Value = e.Id;
+                    t.Value = e.Time.ToUnixTimeMilliseconds();
+                    h.Value = e.Hash;
+                    cmd.ExecuteNonQuery();
+                }
+            }
+
+            SetHead(tx, digest.OrgId, digest.Seq, DigestCodec.ChainHash(digest));
+            tx.Commit();
+        }
+    }
+
+    public long PendingCount()
+    {
+        lock (_gate)
+        {
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM entries WHERE seq IS NULL";
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+    }
+
+    public void Dispose() => _conn.Dispose();
+
+    private (long Seq, string Hash)? HeadCore(string orgId, SqliteTransaction? tx)
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT seq, hash FROM chains WHERE org_id = $o";
+        cmd.Parameters.AddWithValue("$o", orgId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetInt64(0), r.GetString(1)) : null;
+    }
+
+    private void SetHead(SqliteTransaction tx, string orgId, long seq, string hash)
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO chains (org_id, seq, hash) VALUES ($o, $s, $h) ON CONFLICT (org_id) DO UPDATE SET seq = $s, hash = $h";
+        cmd.Parameters.AddWithValue("$o", orgId);
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$h", hash);
+        cmd.ExecuteNonQuery();
+    }
+
+    private void MarkSealed(SqliteTransaction tx, List<long> rows, long seq)
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "UPDATE entries SET seq = $s WHERE n = $n";
+        cmd.Parameters.AddWithValue("$s", seq);
+        var n = cmd.Parameters.Add("$n", SqliteType.Integer);
+        foreach (var row in rows)
+        {
+            n.Value = row;
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static List<string> ReadStrings(SqliteCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+}
