@@ -81,17 +81,26 @@ internal static class ViewerEndpoints
 
     public static IEndpointRouteBuilder MapAuditViewer(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/ui", RedirectToSlash).ExcludeFromDescription();
-        endpoints.MapGet("/ui/", (HttpContext http) => Serve(http, "index.html")).WithName("AuditViewer").ExcludeFromDescription();
-        endpoints.MapGet("/ui/{**path}", (HttpContext http, string path) => Serve(http, path)).ExcludeFromDescription();
+        // One route for the page and its files (routing does not tell "/ui" from "/ui/"; the handler does).
+        endpoints.MapGet("/ui/{**path}", (HttpContext http, string? path) => Serve(http, path))
+            .WithName("AuditViewer")
+            .ExcludeFromDescription();
         return endpoints;
     }
 
-    private static IResult RedirectToSlash(HttpContext http) =>
-        TypedResults.Redirect("/ui/" + http.Request.QueryString.Value, permanent: false);
-
-    private static IResult Serve(HttpContext http, string path)
+    private static IResult Serve(HttpContext http, string? path)
     {
+        if (string.IsNullOrEmpty(path))
+        {
+            // "/ui" → "/ui/" so the page's relative asset and API addresses resolve under it.
+            if (!http.Request.Path.Value!.EndsWith('/'))
+            {
+                return TypedResults.Redirect(http.Request.PathBase + http.Request.Path + "/" + http.Request.QueryString, permanent: false);
+            }
+
+            path = "index.html";
+        }
+
         var asset = ViewerAssets.Instance.Find(path);
         if (asset is null)
         {
