@@ -119,6 +119,21 @@ public sealed class ViewerBrowserTests(ViewerBrowserTests.Fixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Copy_link_gives_the_address_of_the_view_without_the_token()
+    {
+        await using var session = await OpenAsync(ViewerData.Org, "&source=Workflow");
+        await session.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await WaitForRowsAsync(session.Page, ViewerData.Newest(fixture.Acme.Where(e => e.Source == Sources.Workflow)).Take(50).ToList());
+
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = "Copy link to this view" }).ClickAsync();
+        await session.Page.GetByText("Link copied").WaitForAsync(new() { Timeout = (float)Wait.TotalMilliseconds });
+
+        var copied = await session.Page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        Assert.Equal(Host.PageUrl(ViewerData.Org, null, "&source=Workflow"), copied);
+        session.AssertTokenNeverInUrl();
+    }
+
+    [Fact]
     public async Task Load_more_follows_the_cursor_to_the_end_of_the_list()
     {
         await using var session = await OpenAsync(ViewerData.Org);
@@ -317,6 +332,8 @@ public sealed class ViewerBrowserTests(ViewerBrowserTests.Fixture fixture) : ICl
         }
 
         public IPage Page { get; }
+
+        public IBrowserContext Context => _context;
 
         public string Token { get; }
 

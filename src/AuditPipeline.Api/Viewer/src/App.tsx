@@ -6,6 +6,7 @@ import { EventTable } from "./EventTable";
 import { DetailPanel } from "./DetailPanel";
 import { ExportControl } from "./ExportControl";
 import { SignIn } from "./SignIn";
+import { CopyLink } from "./CopyLink";
 
 type ListState =
   | { status: "loading" }
@@ -106,7 +107,10 @@ export function App() {
             <h1 id="page-title">Audit Log</h1>
             <p class="subtitle">Every change, sign-in and AI action in your organisation, newest first.</p>
           </div>
-          <ExportControl api={api} filters={filters} onAuthError={onAuthError} />
+          <div class="header-actions">
+            <ExportControl api={api} filters={filters} onAuthError={onAuthError} />
+            <CopyLink />
+          </div>
         </header>
 
         <FilterBar filters={filters} onChange={setFilters} events={items} />
