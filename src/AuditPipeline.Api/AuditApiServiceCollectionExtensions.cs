@@ -3,6 +3,7 @@ using AuditPipeline.Api.Endpoints;
 using AuditPipeline.Api.Exports;
 using AuditPipeline.Api.Notifications;
 using AuditPipeline.Api.Querying;
+using AuditPipeline.Api.Viewer;
 using AuditPipeline.Core.Notifications;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -46,6 +47,12 @@ public static class AuditApiServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExportOptions>, ExportOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<ViewerTokenOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ViewerTokenOptions>, ViewerTokenOptionsValidator>());
+        services.AddSingleton(sp => new ViewerTokenProtector(
+            CursorKeyProvider.Load(sp.GetRequiredService<IOptions<ApiOptions>>(), sp.GetRequiredService<IOptions<ExportOptions>>()),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<ViewerTokenOptions>>()));
         services.AddSingleton<ApiKeyRegistry>();
         services.AddSingleton<ApiRateLimiter>();
         services.AddSingleton(sp => new CursorProtector(CursorKeyProvider.Load(
@@ -142,6 +149,8 @@ public static class AuditApiServiceCollectionExtensions
             .WithMetadata(new RequiredScope(ApiScopes.Export));
 
         IntegrityEndpoints.Map(api, endpoints);
+        api.MapViewerTokens();
+        endpoints.MapAuditViewer();
         return endpoints;
     }
 }

@@ -28,7 +28,7 @@ internal sealed class ApiKeyFilter(ApiKeyRegistry keys, ApiRateLimiter limiter) 
             return ApiProblems.Unauthorized();
         }
 
-        using var lease = limiter.Acquire(caller.Name);
+        using var lease = limiter.Acquire(caller.RatePartition);
         if (!lease.IsAcquired)
         {
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Api.Auth;
+
+/// <summary>
+/// The viewer tokens' lifetime, read from the <c>Api</c> section next to the keys:
+/// <code>
+/// "Api": { "ViewerTokenMinutes": 15 }
+/// </code>
+/// </summary>
+public sealed class ViewerTokenOptions
+{
+    public const int MaxMinutes = 24 * 60;
+
+    /// <summary>How long a token minted by <c>POST /v1/orgs/{orgId}/viewer-tokens</c> is accepted.</summary>
+    public int ViewerTokenMinutes { get; set; } = 15;
+}
+
+internal sealed class ViewerTokenOptionsValidator : IValidateOptions<ViewerTokenOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ViewerTokenOptions options) =>
+        options.ViewerTokenMinutes is < 1 or > ViewerTokenOptions.MaxMinutes
+            ? ValidateOptionsResult.Fail(
+                $"{ApiOptions.SectionName}:ViewerTokenMinutes must be between 1 and {ViewerTokenOptions.MaxMinutes} (was {options.ViewerTokenMinutes}).")
+            : ValidateOptionsResult.Success;
+}
