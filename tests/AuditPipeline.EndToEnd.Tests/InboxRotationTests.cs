@@ -88,6 +88,7 @@ public sealed class InboxRotationTests : IDisposable
         Assert.Equal(1536 * 1024 + 26, huge["length"]!.GetValue<long>());
         Assert.StartsWith("the line is 1572890 bytes, larger than the limit of 1048576 bytes", huge["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(0, await _sandbox.MetricAsync("audit_inbox_unread_bytes"));
+        TestContext.Current.TestOutputHelper?.WriteLine($"tried {expected.Count + 2}, stored {ids.Count}, duplicated {await _sandbox.MetricAsync("audit_events_duplicate_total")}, dead-lettered {dead.Count}, lost {expected.Except(ids).Count()}");
     }
 
     [Fact]
@@ -115,6 +116,7 @@ public sealed class InboxRotationTests : IDisposable
 
         Assert.True(await _sandbox.MetricAsync("audit_events_stored_total") > 2000, "the kill came before the first files were stored");
         Assert.Equal(expected.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        TestContext.Current.TestOutputHelper?.WriteLine($"tried {expected.Count}, stored {ids.Count} (after the restart {await _sandbox.MetricAsync("audit_events_stored_total")}), duplicated {await _sandbox.MetricAsync("audit_events_duplicate_total")}, lost {expected.Except(ids).Count()}");
     }
 
     private string Inbox(string name) => Path.Combine(_sandbox.Inbox, name);

@@ -87,12 +87,23 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
     {
         var claimed = new Dictionary<InboxCandidate, InboxFile>();
         var lost = new List<(InboxFile File, InboxCandidate? Rewritten)>();
+        // Indexed: a backfill inbox may hold thousands of files, looked at every poll.
+        var byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var byIdentity = new Dictionary<FileIdentity, InboxCandidate>();
+        foreach (var e in entries)
+        {
+            if (e.Stat.Identity is { } eid)
+            {
+                byIdentity.TryAdd(eid, e);
+            }
+        }
+
         foreach (var file in Active)
         {
-            var entry = entries.FirstOrDefault(e => e.Name == file.Name && e.Stat == file.LastStat)
-                ?? (file.Identity is { } id
-                    ? entries.FirstOrDefault(e => e.Stat.Identity == id && !claimed.ContainsKey(e))
-                    : entries.FirstOrDefault(e => e.Name == file.Name && !claimed.ContainsKey(e)));
+            var sameName = byName.GetValueOrDefault(file.Name);
+            var entry = sameName is not null && sameName.Stat == file.LastStat
+                ? sameName
+                : file.Identity is { } id ? byIdentity.GetValueOrDefault(id) : sameName;
             if (entry is not null && !claimed.ContainsKey(entry)
                 && ((entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval) || await SameContentAsync(file, entry, ct)))
             {
