@@ -68,6 +68,8 @@ internal static class KafkaChaos
         ];
 
         var outages = 0;
+        var storeFailures = 0;
+        var commitRefusals = 0;
         var nextChunk = 0;
         var producing = new List<Task>();
         var outageTasks = new List<Task>();
@@ -75,17 +77,21 @@ internal static class KafkaChaos
         var worker = a.Start(Args("a"));
         for (var k = 0; k < kills; k++)
         {
-            await Task.Delay(random.Next(300, 3000));
+            // From the start of the process: sometimes during its start-up, mostly while it consumes.
+            await Task.Delay(random.Next(800, 4000));
             while (nextChunk < chunks.Count && k >= nextChunk * kills / chunks.Count)
             {
                 var chunk = chunks[nextChunk++];
                 producing.Add(Task.Run(() => cluster.ProduceMany(chunk, TimeSpan.FromMinutes(5))));
             }
 
-            if (k % 4 == 2)
+            if (k % 3 == 1)
             {
                 outages++;
-                outageTasks.Add(HoldWriteLocksAsync(a.Data, TimeSpan.FromMilliseconds(random.Next(2000, 6000))));
+                // Mostly stalls of a few seconds (appends wait on the lock); one longer than the store's 30 s busy
+                // timeout, so that appends fail and the pipeline retries and pauses.
+                var duration = outages == 2 ? TimeSpan.FromSeconds(35) : TimeSpan.FromMilliseconds(random.Next(2000, 6000));
+                outageTasks.Add(HoldWriteLocksAsync(a.Data, duration));
             }
 
             if (k == kills / 3)
@@ -102,6 +108,8 @@ internal static class KafkaChaos
 
             worker.Kill();
             await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            storeFailures += StoreFailures(worker);
+            commitRefusals += CommitRefusals(worker);
             await worker.DisposeAsync();
             worker = a.Start(Args("a"));
             if ((k + 1) % Math.Max(1, kills / 10) == 0)
@@ -122,6 +130,8 @@ internal static class KafkaChaos
         var ingestDone = clock.Elapsed;
         worker.Terminate();
         await worker.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        storeFailures += StoreFailures(worker) + (second is null ? 0 : StoreFailures(second));
+        commitRefusals += CommitRefusals(worker) + (second is null ? 0 : CommitRefusals(second));
 
         var storedA = await ReadStoreAsync(a);
         var storedB = second is null ? [] : await ReadStoreAsync(b);
@@ -141,14 +151,23 @@ internal static class KafkaChaos
         Console.WriteLine($"|---|---|---|---|---|");
         Console.WriteLine($"| {records.Count} | {union.Count - strays} | {duplicatedInAStore} | {deadSources} | {lostValid + lostMalformed} |");
         Console.WriteLine();
-        Console.WriteLine($"SIGKILLs {kills}, store outages {outages}, second worker {(second is null ? "never started" : "joined and left")}; ingest done after {ingestDone:mm\\:ss}.");
+        Console.WriteLine($"SIGKILLs {kills}, store outages {outages} ({_lockedFiles} partition files write-locked, {storeFailures} failed appends retried), second worker {(second is null ? "never started" : $"joined, stored {storedB.Count}, left")}; ingest done after {ingestDone:mm\\:ss}.");
         Console.WriteLine($"Dead-letter records {dead.Count} for {deadSources} distinct source positions ({dead.Count - deadSources} extra copies written again after a SIGKILL, identified by their audit.source.* headers).");
+        Console.WriteLine($"Commits the group coordinator refused (during the rebalances the kills cause): {commitRefusals}.");
         Console.WriteLine($"Events stored by both workers (re-read after a rebalance or a kill; a shared store, as Elasticsearch is, absorbs them): {acrossStores}.");
         Console.WriteLine($"Stored events that were never produced: {strays}.");
         return lostValid + lostMalformed + duplicatedInAStore + strays == 0 ? 0 : 1;
     }
 
     /// <summary>A real store outage: another process takes the write lock of every partition file, so appends wait and fail until it lets go.</summary>
+    private static int _lockedFiles;
+
+    private static int StoreFailures(WorkerProcess worker) =>
+        worker.Log.Split('\n').Count(l => l.Contains("Appending", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
+
+    private static int CommitRefusals(WorkerProcess worker) =>
+        worker.Log.Split('\n').Count(l => l.Contains("Commit not accepted", StringComparison.Ordinal) || l.Contains("refused the last commit", StringComparison.Ordinal) || l.Contains("Committing", StringComparison.Ordinal));
+
     private static async Task HoldWriteLocksAsync(string data, TimeSpan duration)
     {
         var connections = new List<SqliteConnection>();
@@ -164,6 +183,7 @@ internal static class KafkaChaos
                     begin.CommandText = "BEGIN IMMEDIATE";
                     begin.ExecuteNonQuery();
                     connections.Add(c);
+                    Interlocked.Increment(ref _lockedFiles);
                 }
                 catch (SqliteException)
                 {
