@@ -22,6 +22,7 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
     private const int CatchUpChunk = 10_000;
 
     private readonly Dictionary<(string Org, string Id), StoredRow> _pending = [];
+    private IdFilter? _filter;
     private readonly HashSet<Partition> _dirty = [];
 
     internal int PendingCount => _pending.Count;
@@ -37,7 +38,7 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
             {
                 found[k] = true;
             }
-            else
+            else if (_filter is null || _filter.MayContain(keys[k].Org, keys[k].Id))
             {
                 ask.Add(k);
             }
@@ -73,6 +74,13 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
         for (var r = from; r < rows.Count; r++)
         {
             _pending[(rows[r].Org, rows[r].Id)] = rows[r];
+            _filter?.Add(rows[r].Org, rows[r].Id);
+        }
+
+        if (_filter is { } f && f.Count > f.Capacity)
+        {
+            Flush();
+            BuildFilter();
         }
 
         p.IndexedSeq = p.NextSeq - 1;
@@ -180,6 +188,7 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
                     part.Value = p.Number;
                     seq.Value = from = reader.GetInt64(2);
                     conflicts += 1 - insert.ExecuteNonQuery();
+                    _filter?.Add(reader.GetString(0), reader.GetString(1));
                 }
             }
 
@@ -205,6 +214,35 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
             // Only data written before the id index existed can hold such copies; they are kept (append-only).
             LogEarlierCopies(p.Name, conflicts);
         }
+    }
+
+    /// <summary>
+    /// (Re)builds the filter from every id in the index, sized for twice as many: at start-up (after the
+    /// catch-up) and whenever it fills. Reads the whole index once (≈ seconds at 10M ids).
+    /// </summary>
+    public void BuildFilter()
+    {
+        using var conn = Open();
+        using var count = conn.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM event_ids";
+        var n = Convert.ToInt64(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) + _pending.Count;
+        var filter = new IdFilter(n * 2);
+        using var all = conn.CreateCommand();
+        all.CommandText = "SELECT org_id, id FROM event_ids";
+        using (var reader = all.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                filter.Add(reader.GetString(0), reader.GetString(1));
+            }
+        }
+
+        foreach (var (org, id) in _pending.Keys)
+        {
+            filter.Add(org, id);
+        }
+
+        _filter = filter;
     }
 
     /// <summary>Forgets the ids of a dropped partition; its number is never given out again.</summary>
