@@ -224,6 +224,8 @@ internal sealed partial class PartitionCatalog
             Ids.CatchUp(p);
         }
 
+        Ids.BuildFilter();
+
         using (var conn = new SqliteConnection(_catalogConnectionString))
         {
             conn.Open();

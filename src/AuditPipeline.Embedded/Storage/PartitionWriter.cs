@@ -83,20 +83,16 @@ internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanReg
         }
 
         var stored = new List<StoredRow>(keys.Count);
-        var touched = new List<Partition>(groups.Count);
         foreach (var (_, g) in groups)
         {
             ct.ThrowIfCancellationRequested();
             var p = catalog.GetOrCreate(g.Class, g.Month);
+            var from = stored.Count;
             if (AppendToPartition(p, events, g.Indexes, results, encoded, stored))
             {
-                touched.Add(p);
+                // Right after the partition's commit, so no committed row is ever unknown to the index.
+                catalog.Ids.Add(p, stored, from);
             }
-        }
-
-        if (touched.Count > 0)
-        {
-            catalog.Ids.Record(stored, touched);
         }
 
         return results;

@@ -33,6 +33,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly PartitionCatalog _catalog;
     private readonly PartitionWriter? _writer;
     private readonly FileStream? _lock;
+    private int _disposed;
 
     public SqliteAuditStore(
         IOptions<EmbeddedStoreOptions> options,
@@ -88,6 +89,15 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     internal IReadOnlyCollection<Partition> Partitions => [.. _catalog.All];
 
     internal PartitionWriter? Writer => _writer;
+
+    /// <summary>How many ids the index holds in memory before writing them (tests lower it).</summary>
+    internal int IdIndexFlushAt
+    {
+        get => _catalog.Ids.FlushAt;
+        set => _catalog.Ids.FlushAt = value;
+    }
+
+    internal int PendingIds => _catalog.Ids.PendingCount;
 
     internal string CatalogConnectionString => _catalog.CatalogConnectionString;
 
@@ -249,6 +259,24 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (_writer is not null && _writeGate.Wait(TimeSpan.FromSeconds(30)))
+        {
+            try
+            {
+                // Ids still held in memory; if this fails, start-up indexes them again from the partitions.
+                _catalog.Ids.Flush();
+            }
+            catch (Exception ex) when (StoreErrors.IsUnavailable(ex))
+            {
+                LogFlushFailed(ex);
+            }
+        }
+
         SqliteConnection.ClearAllPools();
         _writeGate.Dispose();
         _lock?.Dispose();
@@ -331,6 +359,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store is not ready")]
     private partial void LogNotReady(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store could not write its id index on closing; the next start indexes those ids again from the partitions")]
+    private partial void LogFlushFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded store could not append a batch; it will be retried")]
     private partial void LogAppendFailed(Exception ex);

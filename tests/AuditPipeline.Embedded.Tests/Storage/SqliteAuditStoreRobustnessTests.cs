@@ -45,6 +45,45 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kill_with_ids_still_held_in_memory_loses_nothing_and_resends_stay_duplicates()
+    {
+        var events = ContractData.Generate(3000, seed: 9, orgs: ["org_kill", "org_other"], start: Nov.AddMonths(-4), end: Nov.AddDays(20));
+        var copy = Path.Combine(_dir.Path, "after-kill");
+        using (var store = Stores.Open(Path.Combine(_dir.Path, "live")))
+        {
+            store.IdIndexFlushAt = 1000;
+            foreach (var chunk in events.Chunk(300))
+            {
+                await store.AppendAsync(chunk, Ct);
+            }
+
+            // The files as a SIGKILL now would leave them: some ids written, the last ones only in memory.
+            Assert.InRange(store.PendingIds, 1, 999);
+            Directory.CreateDirectory(copy);
+            foreach (var file in Directory.GetFiles(Path.Combine(_dir.Path, "live")).Where(f => !f.EndsWith(SqliteAuditStore.LockFileName, StringComparison.Ordinal)))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+        }
+
+        SqliteConnection.ClearAllPools();
+        using var restarted = Stores.Open(copy);
+        var resent = await restarted.AppendAsync([.. events.Select((e, i) => e with { Time = e.Time.AddDays(i % 2 == 0 ? 35 : -35) })], Ct);
+
+        Assert.All(resent, r => Assert.Equal(AppendOutcome.Duplicate, r.Outcome));
+        foreach (var org in new[] { "org_kill", "org_other" })
+        {
+            var stored = new List<string>();
+            await foreach (var e in restarted.StreamAsync(new AuditQuery { OrgId = org }, Ct))
+            {
+                stored.Add(e.Id);
+            }
+
+            Assert.Equal(ContractData.Expected(events, new AuditQuery { OrgId = org }).Select(e => e.Id), stored);
+        }
+    }
+
+    [Fact]
     public async Task A_full_disk_is_store_unavailable_and_the_retried_batch_is_stored_once()
     {
         using var store = Stores.Open(_dir.Path);
