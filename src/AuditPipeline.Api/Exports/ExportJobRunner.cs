@@ -182,6 +182,7 @@ internal sealed partial class ExportJobRunner(
                 FinishedAt = time.GetUtcNow(),
                 Error = "The export's filters are invalid: " + string.Join(" ", errors.Values.SelectMany(v => v)),
             }, stoppingToken);
+            admission.Release(job.Id);
             return;
         }
 
@@ -230,11 +231,15 @@ internal sealed partial class ExportJobRunner(
                 FinishedAt = time.GetUtcNow(),
                 Error = error,
             }, CancellationToken.None);
+            admission.Release(job.Id);
             return;
         }
 
         job = job with { Status = ExportStatuses.Completed, FinishedAt = time.GetUtcNow(), RowCount = rows, Sha256 = sha256 };
         await jobs.SaveAsync(job, CancellationToken.None);
+
+        // Freed as the status says "completed", so a client that polls and asks again is not refused.
+        admission.Release(job.Id);
         LogCompleted(job.Id, rows);
         await auditor.RecordAsync(job.OrgId, job.RequestedBy, input.ToJson(), rows, job.ClientIp, job.UserAgent);
 
