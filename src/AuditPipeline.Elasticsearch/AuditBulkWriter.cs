@@ -200,7 +200,7 @@ internal sealed partial class AuditBulkWriter(
 
             if (!response.Retryable || attempt >= options.MaxAttempts)
             {
-                throw new StoreUnavailableException($"Elasticsearch could not look for stored copies of {pending.Count} events: {response.Describe()}");
+                throw new StoreUnavailableException($"Elasticsearch could not look for stored copies of {pending.Count} events (the ingest user needs the audit_reader role as well as audit_writer): {response.Describe()}");
             }
 
             await PauseAsync(attempt, pending.Count, response.Describe(), cancellationToken);
