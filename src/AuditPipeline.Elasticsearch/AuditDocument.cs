@@ -68,7 +68,8 @@ internal sealed class AuditDocument
         Id = Event.Id,
         Time = Timestamp,
         OrgId = Organization.Id,
-        Category = Audit.Category,
+        // Documents written before ECS categories held the product's category in event.category.
+        Category = Audit.Category.Length > 0 ? Audit.Category : Event.Category.FirstOrDefault() ?? "",
         Action = Event.Action,
         EventType = Audit.EventType,
         Outcome = Event.Outcome,
@@ -82,7 +83,7 @@ internal sealed class AuditDocument
         After = Audit.After,
         Ai = Audit.Ai is null ? null : new AuditAi(Audit.Ai.Initiated, Audit.Ai.ConversationId, Audit.Ai.MessageId, Audit.Ai.Tool),
         Details = Audit.Details ?? AuditJson.EmptyObject,
-        ReceivedAt = Event.Ingested,
+        ReceivedAt = Event.Ingested == default && Audit.LegacyReceivedAt is { } legacy ? legacy : Event.Ingested,
     };
 
     internal sealed class EventFields
@@ -98,6 +99,7 @@ internal sealed class AuditDocument
 
         /// <summary>ECS categories (see <see cref="EcsEventClass"/>); the product's category is <c>audit.category</c>.</summary>
         [JsonPropertyName("category")]
+        [JsonConverter(typeof(StringOrArrayConverter))]
         public string[] Category { get; set; } = [];
 
         [JsonPropertyName("type")]
@@ -179,6 +181,10 @@ internal sealed class AuditDocument
 
         [JsonPropertyName("search")]
         public List<string>? Search { get; set; }
+
+        /// <summary>Where documents written before <c>event.ingested</c> kept <c>receivedAt</c>; read only, never written.</summary>
+        [JsonPropertyName("received_at")]
+        public DateTimeOffset? LegacyReceivedAt { get; set; }
     }
 
     internal sealed class ActorFields
@@ -292,6 +298,42 @@ internal static class SearchTexts
                 list.Add(suffix);
             }
         }
+    }
+}
+
+/// <summary>An array of strings that older documents held as one string.</summary>
+internal sealed class StringOrArrayConverter : JsonConverter<string[]>
+{
+    public override string[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return [reader.GetString()!];
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("Expected a string or an array of strings.");
+        }
+
+        var list = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            list.Add(reader.GetString() ?? throw new JsonException("Expected a string in the array."));
+        }
+
+        return [.. list];
+    }
+
+    public override void Write(Utf8JsonWriter writer, string[] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var v in value)
+        {
+            writer.WriteStringValue(v);
+        }
+
+        writer.WriteEndArray();
     }
 }
 

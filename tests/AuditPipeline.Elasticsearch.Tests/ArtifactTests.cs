@@ -84,8 +84,96 @@ public sealed partial class ArtifactTests
         var ids = objects.Select(o => (string)o["id"]!).ToHashSet();
         var dashboard = Assert.Single(objects, o => (string)o["type"]! == "dashboard");
         var references = dashboard["references"]!.AsArray();
-        Assert.Equal(4, references.Count);
+        Assert.Equal(5, references.Count);
         Assert.All(references, r => Assert.Contains((string)r!["id"]!, ids));
+
+        // Lens only: Kibana 8.x/9.x render the legacy aggregation-based visualizations less and less.
+        Assert.DoesNotContain(objects, o => (string)o["type"]! == "visualization");
+        Assert.All(references, r => Assert.Equal("lens", (string)r!["type"]!));
+    }
+
+    /// <summary>
+    /// Kibana's saved-object import format: one object per line with id, type, attributes and
+    /// references; every reference resolves inside the file; a Lens layer is bound to its data view
+    /// by the reference <c>indexpattern-datasource-layer-{layerId}</c>; every column a visualization
+    /// shows exists in its layer; a dashboard panel names its object through <c>panelRefName</c>.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DashboardFiles))]
+    public void Every_saved_object_has_Kibana_s_import_shape_and_every_reference_resolves(string file)
+    {
+        var objects = File.ReadAllLines(RepositoryFiles.Path("dashboards", file)).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var byId = objects.ToDictionary(o => ((string)o["type"]!, (string)o["id"]!));
+
+        foreach (var o in objects)
+        {
+            Assert.All(["id", "type", "attributes", "references"], k => Assert.True(o.ContainsKey(k), $"{o["id"]} has no {k}"));
+            Assert.Matches(@"^\d+\.\d+\.\d+$", (string)o["typeMigrationVersion"]!);
+            var references = o["references"]!.AsArray().Select(r => ((string)r!["type"]!, (string)r["id"]!, (string)r["name"]!)).ToList();
+            Assert.All(references, r => Assert.True(byId.ContainsKey((r.Item1, r.Item2)), $"{o["id"]} refers to {r.Item1} {r.Item2}, which the file does not hold"));
+
+            switch ((string)o["type"]!)
+            {
+                case "lens":
+                    var state = o["attributes"]!["state"]!;
+                    Assert.Contains((string)o["attributes"]!["visualizationType"]!, new[] { "lnsXY", "lnsDatatable", "lnsPie", "lnsMetric" });
+                    var layers = state["datasourceStates"]!["formBased"]!["layers"]!.AsObject();
+                    Assert.NotEmpty(layers);
+                    foreach (var (layerId, layer) in layers)
+                    {
+                        Assert.Contains(references, r => r.Item1 == "index-pattern" && r.Item3 == $"indexpattern-datasource-layer-{layerId}");
+                        var columns = layer!["columns"]!.AsObject();
+                        var mapped = MappingTests.Leaves(AuditIndices.Mapping()).ToDictionary(l => l.Path, l => l.Type);
+                        foreach (var (_, column) in columns)
+                        {
+                            var field = (string)column!["sourceField"]!;
+                            Assert.True(field == "___records___" || (mapped.TryGetValue(field, out var t) && t is "keyword" or "ip" or "date" or "boolean"), $"{o["id"]} aggregates on {field}, which is not an aggregatable mapped field");
+                        }
+
+                        Assert.Equal(columns.Select(c => c.Key).Order(StringComparer.Ordinal), layer["columnOrder"]!.AsArray().Select(c => (string)c!).Order(StringComparer.Ordinal));
+                        var shown = AccessorsOf(state["visualization"]!).ToList();
+                        Assert.NotEmpty(shown);
+                        Assert.All(shown, a => Assert.True(columns.ContainsKey(a), $"{o["id"]} shows column {a}, which layer {layerId} does not have"));
+                    }
+
+                    break;
+                case "dashboard":
+                    var panels = JsonNode.Parse((string)o["attributes"]!["panelsJSON"]!)!.AsArray();
+                    Assert.Equal(
+                        panels.Select(p => (string)p!["panelRefName"]!).Order(StringComparer.Ordinal),
+                        references.Select(r => r.Item3).Order(StringComparer.Ordinal));
+                    Assert.All(panels, p => Assert.NotNull(p!["gridData"]));
+                    break;
+            }
+        }
+    }
+
+    private static IEnumerable<string> AccessorsOf(JsonNode visualization)
+    {
+        IEnumerable<JsonNode?> layers = visualization["layers"] is JsonArray list ? list : new JsonNode?[] { visualization };
+        foreach (var layer in layers)
+        {
+            foreach (var key in new[] { "xAccessor", "splitAccessor" })
+            {
+                if (layer![key] is JsonValue v)
+                {
+                    yield return (string)v!;
+                }
+            }
+
+            foreach (var key in new[] { "accessors", "primaryGroups", "metrics" })
+            {
+                foreach (var a in layer![key]?.AsArray() ?? [])
+                {
+                    yield return (string)a!;
+                }
+            }
+
+            foreach (var c in layer!["columns"]?.AsArray() ?? [])
+            {
+                yield return (string)c!["columnId"]!;
+            }
+        }
     }
 
     [Fact]
@@ -148,6 +236,25 @@ public sealed partial class ArtifactTests
                 }
 
                 foreach (var f in QueryFields(Query(attributes)))
+                {
+                    yield return f;
+                }
+
+                break;
+            case "lens":
+                var lensState = attributes["state"]!;
+                foreach (var (_, layer) in lensState["datasourceStates"]!["formBased"]!["layers"]!.AsObject())
+                {
+                    foreach (var (_, column) in layer!["columns"]!.AsObject())
+                    {
+                        if (column!["sourceField"] is JsonValue source && (string)source! != "___records___")
+                        {
+                            yield return (string)source!;
+                        }
+                    }
+                }
+
+                foreach (var f in QueryFields((string)lensState["query"]!["query"]!))
                 {
                     yield return f;
                 }

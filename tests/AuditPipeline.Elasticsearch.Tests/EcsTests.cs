@@ -82,6 +82,23 @@ public sealed class EcsTests
     }
 
     [Fact]
+    public void A_document_written_before_ECS_categories_reads_back_with_its_category_and_receivedAt()
+    {
+        var e = Some.Event();
+        var doc = JsonNode.Parse(BulkBody.Document(e))!;
+        doc["event"]!["category"] = "crm";
+        doc["event"]!.AsObject().Remove("type");
+        doc["event"]!.AsObject().Remove("kind");
+        doc["event"]!.AsObject().Remove("ingested");
+        doc["audit"]!.AsObject().Remove("category");
+        doc["audit"]!["received_at"] = AuditJson.FormatTime(e.ReceivedAt);
+
+        var read = JsonSerializer.Deserialize(doc.ToJsonString(), AuditDocumentJsonContext.Default.AuditDocument)!.ToEvent();
+
+        Assert.Equal(AuditJson.Serialize(e), AuditJson.Serialize(read));
+    }
+
+    [Fact]
     public void A_document_read_back_keeps_the_product_category()
     {
         var e = Some.Event() with { Category = Categories.Settings, Action = "connected" };

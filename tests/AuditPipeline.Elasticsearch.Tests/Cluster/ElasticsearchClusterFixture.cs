@@ -45,6 +45,10 @@ public sealed class ElasticsearchClusterFixture : IAsyncLifetime
                 .WithEnvironment("xpack.security.enabled", "false")
                 .WithEnvironment("action.destructive_requires_name", "false")
                 .WithEnvironment("indices.lifecycle.poll_interval", "1h")
+
+                // Hardened, as some production clusters are: the store's queries must run without
+                // prefix queries on keywords or ranges on event.id.
+                .WithEnvironment("search.allow_expensive_queries", "false")
                 .WithEnvironment("ES_JAVA_OPTS", "-Xms512m -Xmx512m")
                 .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r
                     .ForPort(9200)
