@@ -93,6 +93,14 @@ public sealed class JcsTests
         Assert.Equal("[1e400]", Encoding.UTF8.GetString(Jcs.Canonicalize("[1e400]"u8)));
     }
 
+    [Theory]
+    [InlineData("[-0,0,-1,123456789012345,1234567890123456,-123456789012345,10000000000000000000000]", "[0,0,-1,123456789012345,1234567890123456,-123456789012345,1e+22]")]
+    [InlineData("""["plain","esc\u0041\n","\u00e9t\u00E9",{"k\u0065y":1}]""", """["plain","escA\n","été",{"key":1}]""")]
+    public void The_fast_paths_for_plain_integers_strings_and_names_agree_with_the_general_rules(string input, string expected)
+    {
+        Assert.Equal(expected, Encoding.UTF8.GetString(Jcs.Canonicalize(Encoding.UTF8.GetBytes(input))));
+    }
+
     [FsCheck.Xunit.Property(MaxTest = 500)]
     public bool Every_finite_double_round_trips_through_its_canonical_text(double value)
     {

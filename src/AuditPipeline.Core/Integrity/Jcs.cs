@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace AuditPipeline.Core.Integrity;
@@ -13,6 +14,8 @@ namespace AuditPipeline.Core.Integrity;
 /// </summary>
 public static class Jcs
 {
+    private static readonly SearchValues<byte> IntegerChars = SearchValues.Create("-0123456789"u8);
+
     /// <summary>The canonical UTF-8 bytes of <paramref name="json"/> (any valid JSON text).</summary>
     public static byte[] Canonicalize(ReadOnlySpan<byte> json)
     {
@@ -51,7 +54,18 @@ public static class Jcs
                 Put(output, "]"u8);
                 break;
             case JsonValueKind.String:
-                WriteString(output, element.GetString()!);
+                // Fast path: a raw JSON string without escapes is already canonical (its bytes are
+                // validated UTF-8 and cannot hold a quote or a control character unescaped).
+                var raw = JsonMarshal.GetRawUtf8Value(element);
+                if (raw.IndexOf((byte)'\\') < 0)
+                {
+                    output.Write(raw);
+                }
+                else
+                {
+                    WriteString(output, element.GetString()!);
+                }
+
                 break;
             case JsonValueKind.Number:
                 WriteNumber(output, element);
@@ -149,7 +163,18 @@ public static class Jcs
                 Put(output, ","u8);
             }
 
-            WriteString(output, members[i].Name);
+            var name = JsonMarshal.GetRawUtf8PropertyName(members[i]);
+            if (name.IndexOf((byte)'\\') < 0)
+            {
+                Put(output, "\""u8);
+                output.Write(name);
+                Put(output, "\""u8);
+            }
+            else
+            {
+                WriteString(output, members[i].Name);
+            }
+
             Put(output, ":"u8);
             Write(output, members[i].Value);
         }
@@ -159,6 +184,15 @@ public static class Jcs
 
     private static void WriteNumber(IBufferWriter<byte> output, JsonElement element)
     {
+        // Fast path: a plain integer of at most 15 digits prints as itself in ECMAScript (except -0).
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        var digits = raw.Length - (raw[0] == (byte)'-' ? 1 : 0);
+        if (digits <= 15 && raw.IndexOfAnyExcept(IntegerChars) < 0 && !raw.SequenceEqual("-0"u8))
+        {
+            output.Write(raw);
+            return;
+        }
+
         var text = element.TryGetDouble(out var d) && double.IsFinite(d)
             ? FormatNumber(d)
             // Beyond double's range I-JSON has no meaning for it; the literal is kept as given, so the
