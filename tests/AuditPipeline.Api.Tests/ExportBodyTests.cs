@@ -94,12 +94,10 @@ public sealed class ExportBodyTests(SeededHost seeded) : IClassFixture<SeededHos
     }
 
     [Theory]
-    [InlineData("text/plain")]
-    [InlineData("application/x-www-form-urlencoded")]
     [InlineData("multipart/form-data; boundary=x")]
     [InlineData("application/json; charset=utf-16")]
-    [InlineData("not a media type")]
-    public async Task A_body_that_is_not_json_is_a_415_problem(string contentType)
+    [InlineData("text/plain; charset=iso-8859-1")]
+    public async Task A_body_that_cannot_be_utf8_json_text_is_a_415_problem(string contentType)
     {
         using var content = new ByteArrayContent("{}"u8.ToArray());
         content.Headers.TryAddWithoutValidation("Content-Type", contentType);
@@ -108,6 +106,33 @@ public sealed class ExportBodyTests(SeededHost seeded) : IClassFixture<SeededHos
 
         var problem = await Http.ProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("application/json", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("text/plain; charset=utf-8")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("not a media type")]
+    public async Task A_json_body_is_read_whatever_type_curl_or_a_client_library_declares(string contentType)
+    {
+        using var content = new ByteArrayContent("{\"action\":[\"deleted\"]}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await seeded.Host.Client().PostAsync(Exports, content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task A_body_of_another_type_that_is_not_json_is_a_400_naming_the_body(string contentType)
+    {
+        using var content = new ByteArrayContent("action=deleted"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await seeded.Host.Client().PostAsync(Exports, content);
+
+        await Http.BadRequestAsync(response, "body");
     }
 
     [Theory]

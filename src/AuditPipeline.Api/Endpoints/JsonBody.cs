@@ -6,7 +6,7 @@ using Microsoft.Net.Http.Headers;
 namespace AuditPipeline.Api.Endpoints;
 
 /// <summary>
-/// Reads a small JSON request body defensively: a JSON content type (or none), at most the configured
+/// Reads a small JSON request body defensively: any content type but multipart or a charset other than UTF-8, at most the configured
 /// number of bytes, nested at most <see cref="MaxDepth"/> levels, one value with nothing after it, and
 /// every member name and string valid text (an escape such as <c>\ud800</c> is refused here, before
 /// anything tries to turn it into a .NET string or store it). Each failure is a problem the client
@@ -107,28 +107,31 @@ internal static class JsonBody
     private const string NotJson =
         "The request body is not valid JSON (one UTF-8 JSON value and nothing after it); send a JSON object of filters, e.g. {\"action\":[\"deleted\"],\"range\":\"30d\"}.";
 
+    /// <summary>
+    /// Any declared type is read as JSON (curl's <c>-d</c> sends form encoding and HttpClient's
+    /// StringContent text/plain, and both carry JSON in practice); only what cannot be JSON text in UTF-8
+    /// is refused: a multipart upload or another charset.
+    /// </summary>
     private static bool IsJsonOrAbsent(string? contentType)
     {
-        if (string.IsNullOrWhiteSpace(contentType))
+        if (string.IsNullOrWhiteSpace(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media))
         {
             return true;
         }
 
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
+        if (media.MediaType.Value is { } type && type.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
-            (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
         var charset = media.Charset.Value;
-        return json && (string.IsNullOrEmpty(charset) || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+        return string.IsNullOrEmpty(charset) || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 
     private static ProblemHttpResult UnsupportedMediaType(string given) =>
         TypedResults.Problem(
             title: "Unsupported Media Type",
-            detail: $"The request body must be JSON: send Content-Type: application/json (was '{(given.Length <= 64 ? given : given[..64] + "…")}').",
+            detail: $"The request body must be JSON text in UTF-8: send Content-Type: application/json (was '{(given.Length <= 64 ? given : given[..64] + "…")}').",
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
