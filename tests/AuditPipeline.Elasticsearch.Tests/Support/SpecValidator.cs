@@ -5,7 +5,7 @@ namespace AuditPipeline.Elasticsearch.Tests.Support;
 /// <summary>
 /// Checks a JSON body against the request types of Elasticsearch's own API specification
 /// (elastic/elasticsearch-specification, output/typescript/types.ts), extracted into
-/// Spec/elasticsearch-request-types.json as a small type model: object (declared properties,
+/// a small type model (see <see cref="SpecModel"/> for where it comes from): object (declared properties,
 /// required ones, <c>extends</c>, an optional type for any other key), union, intersection
 /// (<c>all</c>), array, record, literal, primitive, any, and references between them.
 /// <para>
@@ -27,7 +27,20 @@ public sealed class SpecValidator
         Source = (string)model["source"]!;
     }
 
-    public static SpecValidator Default { get; } = new(RepositoryFiles.Path("tests", "AuditPipeline.Elasticsearch.Tests", "Spec", "elasticsearch-request-types.json"));
+    private static readonly Lazy<(SpecValidator? Spec, string Missing)> Loaded = new(() =>
+        SpecModel.Find() is { } path ? (new SpecValidator(path), string.Empty) : (null, SpecModel.MissingReason));
+
+    /// <summary>The model, or the test is skipped saying how to get it (the specification is not part of this repository).</summary>
+    public static SpecValidator Require()
+    {
+        var (spec, missing) = Loaded.Value;
+        if (spec is null)
+        {
+            Assert.Skip(missing);
+        }
+
+        return spec;
+    }
 
     public string Source { get; }
 
