@@ -25,9 +25,9 @@ public sealed class KafkaDeadLetterOnceTests(MockKafkaCluster cluster)
         cluster.SetTopicError(topics.DeadLetter, 5);
         var store = new RecordingStore();
         await using var host = await PipelineHost.StartAsync(cluster, topics, store);
-        await Eventually.TrueAsync(() => store.Count == valid, Patience, () => $"{store.Count} of {valid} stored");
+        // How the records fall into batches varies; what matters is that the dead letter is waiting in the producer.
         var producer = host.Host.Services.GetRequiredService<KafkaProducer>();
-        await Eventually.TrueAsync(() => producer.Builds == 1 && host.Pipeline.InFlight > 0, Patience, () => "the dead letter was not sent");
+        await Eventually.TrueAsync(() => producer.Builds == 1 && store.Count >= 1 && host.Pipeline.InFlight > 0, Patience, () => "the dead letter was not sent");
 
         MockKafkaCluster.TriggerFatalError(producer.Producer.Handle, "test: the producer was fenced");
         await Eventually.TrueAsync(() => producer.Builds == 2, Patience, () => "the producer was not rebuilt");
@@ -35,6 +35,7 @@ public sealed class KafkaDeadLetterOnceTests(MockKafkaCluster cluster)
 
         cluster.SetTopicError(topics.DeadLetter, 0);
         await Eventually.TrueAsync(() => Committed(topics) == Ends(topics), Patience, () => "offsets not committed after the rebuilt producer wrote the dead letter");
+        Assert.Equal(valid, store.Count);
         var dead = Assert.Single(cluster.ReadAll(topics.DeadLetter));
         Assert.Equal("1", Header(dead, "audit.source.offset"));
         Assert.Equal("not json"u8.ToArray(), dead.Message.Value);
@@ -48,7 +49,8 @@ public sealed class KafkaDeadLetterOnceTests(MockKafkaCluster cluster)
         cluster.SetTopicError(topics.DeadLetter, 5);
         var store = new RecordingStore();
         await using var host = await PipelineHost.StartAsync(cluster, topics, store, s => s["Kafka:RecreateDelay"] = "00:00:00.200");
-        await Eventually.TrueAsync(() => store.Count == valid, Patience, () => $"{store.Count} of {valid} stored");
+        var producer = host.Host.Services.GetRequiredService<KafkaProducer>();
+        await Eventually.TrueAsync(() => producer.Builds == 1 && store.Count >= 1 && host.Pipeline.InFlight > 0, Patience, () => "the dead letter was not sent");
 
         // The new consumer starts from the last commit (before the rejected message) and reads everything again,
         // into the queue behind the dead letter still waiting.
@@ -59,6 +61,7 @@ public sealed class KafkaDeadLetterOnceTests(MockKafkaCluster cluster)
 
         cluster.SetTopicError(topics.DeadLetter, 0);
         await Eventually.TrueAsync(() => Committed(topics) == Ends(topics), Patience, () => "offsets not committed after the dead letter was acknowledged");
+        Assert.Equal(valid, store.Count);
         Assert.False(store.Duplicates.IsEmpty, "the messages were not read again");
         var dead = Assert.Single(cluster.ReadAll(topics.DeadLetter));
         Assert.Equal("1", Header(dead, "audit.source.offset"));
