@@ -72,6 +72,25 @@ public static class EmbeddedStoreMeasurement
         var size = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Console.WriteLine(FormattableString.Invariant($"append: {count:N0} events in {appendTime.TotalSeconds:N1} s = {count / appendTime.TotalSeconds:N0} events/s (CPU {appendCpu.TotalMilliseconds * 1000 / count:N1} us/event = {count / appendCpu.TotalSeconds:N0} events per CPU-second); batch p50 {Percentile(batchTimes, 50):N1} ms, p99 {Percentile(batchTimes, 99):N1} ms; {size / 1048576.0:N0} MiB on disk"));
 
+        // Re-sends: the first 10,000 events again with times a month later (each must be a duplicate).
+        var resendRandom = new Random(1);
+        var resend = new List<AuditEvent>(10_000);
+        for (var n = 0; n < Math.Min(10_000, count); n++)
+        {
+            var time = AuditJson.TruncateToMilliseconds(start.AddTicks((span * n) + resendRandom.NextInt64(span)));
+            resend.Add(ContractData.Build(resendRandom, n % 10 == 9 ? "org_other" : Org, time, n) with { Time = time.AddDays(31) });
+        }
+
+        var resendWatch = Stopwatch.StartNew();
+        var duplicates = 0;
+        foreach (var chunk in resend.Chunk(batchSize))
+        {
+            duplicates += (await store.AppendAsync(chunk, ct)).Count(r => r.Outcome == AppendOutcome.Duplicate);
+        }
+
+        resendWatch.Stop();
+        Console.WriteLine(FormattableString.Invariant($"resend: {resend.Count:N0} stored events again with other times in {resendWatch.Elapsed.TotalSeconds:N2} s = {resend.Count / resendWatch.Elapsed.TotalSeconds:N0} events/s; duplicates {duplicates:N0}"));
+
         var orgCount = count - (count / 10);
         Console.WriteLine(FormattableString.Invariant($"queries: first page of 50 over {orgCount:N0} events of {Org} ({count:N0} in the store)"));
         var last7d = end.AddDays(-7);
@@ -94,6 +113,7 @@ public static class EmbeddedStoreMeasurement
             ("q=evt_aY00 (rare id prefix)", new AuditQuery { OrgId = Org, Terms = ["evt_aY00"] }),
             ("q=nosuchname (none)", new AuditQuery { OrgId = Org, Terms = ["nosuchname"] }),
             ("second page (cursor) user=usr_7", new AuditQuery { OrgId = Org, Users = ["usr_7"] }),
+            ("entityType=nosuchtype (none: walks every row)", new AuditQuery { OrgId = Org, EntityTypes = ["nosuchtype"] }),
         ];
         foreach (var (name, q) in queries)
         {
@@ -106,19 +126,21 @@ public static class EmbeddedStoreMeasurement
 
             var times = new List<double>();
             var items = 0;
+            var next = false;
             for (var i = 0; i < 220; i++)
             {
                 var sw = Stopwatch.StartNew();
                 var page = await store.QueryAsync(query, 50, ct);
                 sw.Stop();
                 items = page.Items.Count;
+                next = page.Next is not null;
                 if (i >= 20)
                 {
                     times.Add(sw.Elapsed.TotalMilliseconds);
                 }
             }
 
-            Console.WriteLine(FormattableString.Invariant($"  {name,-46} items {items,3}  p50 {Percentile(times, 50),7:N2} ms  p99 {Percentile(times, 99),7:N2} ms"));
+            Console.WriteLine(FormattableString.Invariant($"  {name,-46} items {items,3}{(next ? "+" : " ")} p50 {Percentile(times, 50),7:N2} ms  p99 {Percentile(times, 99),7:N2} ms"));
         }
 
         // Stream every event of the organisation; memory is sampled while it runs.

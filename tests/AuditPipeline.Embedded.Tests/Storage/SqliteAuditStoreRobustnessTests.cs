@@ -59,11 +59,17 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
 
             // The files as a SIGKILL now would leave them: some ids written, the last ones only in memory.
             Assert.InRange(store.PendingIds, 1, 999);
+            // An open reader on every file keeps its log in place while copying (the last connection
+            // to close would fold the log into the file and delete it); the -shm index is rebuilt.
             Directory.CreateDirectory(copy);
-            foreach (var file in Directory.GetFiles(Path.Combine(_dir.Path, "live")).Where(f => !f.EndsWith(SqliteAuditStore.LockFileName, StringComparison.Ordinal)))
+            var live = Path.Combine(_dir.Path, "live");
+            var holders = Directory.GetFiles(live, "*.db").Select(Raw).ToList();
+            foreach (var file in Directory.GetFiles(live).Where(f => f.EndsWith(".db", StringComparison.Ordinal) || f.EndsWith("-wal", StringComparison.Ordinal)))
             {
                 File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
             }
+
+            holders.ForEach(h => h.Dispose());
         }
 
         SqliteConnection.ClearAllPools();
