@@ -15,6 +15,9 @@ internal sealed class IngestBatch(int capacity)
 
     public List<RejectReason> Reasons { get; } = new(capacity);
 
+    /// <summary>For an event whose append threw when tried alone: the appender's success count at its first such failure, else -1.</summary>
+    public List<long> FirstFailure { get; } = new(capacity);
+
     public int Count => Messages.Count;
 
     public void Add(IngestMessage m, AuditEvent? e, string? error, RejectReason reason)
@@ -23,6 +26,7 @@ internal sealed class IngestBatch(int capacity)
         Events.Add(e);
         Errors.Add(error);
         Reasons.Add(reason);
+        FirstFailure.Add(-1);
     }
 
     public void Fail(int i, string error, RejectReason reason)
@@ -37,6 +41,7 @@ internal sealed class IngestBatch(int capacity)
         Events.AddRange(next.Events);
         Errors.AddRange(next.Errors);
         Reasons.AddRange(next.Reasons);
+        FirstFailure.AddRange(next.FirstFailure);
     }
 
     /// <summary>The events still to append and the index of each one's message.</summary>

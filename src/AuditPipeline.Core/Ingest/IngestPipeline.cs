@@ -20,14 +20,16 @@ namespace AuditPipeline.Core.Ingest;
 /// that throws <see cref="StoreUnavailableException"/> (or is cancelled), and splits a batch that throws
 /// anything else down to the single events that throw alone (suspects).</para>
 /// <para>The rule for suspects: an event is dead-lettered ("the store refused the event: ...") only
-/// when the store has shown it works, that is when some other event appended in the same attempt got an
-/// answer. When every event failed on its own, nothing tells an unwritable event from an unclassified
-/// store failure (a bug, an unwrapped network error), so the batch is treated as unavailability:
-/// <see cref="StoreFailing"/> is set, nothing is completed or dead-lettered, and the attempt is
-/// repeated after a backoff, taking in the batches that arrive meanwhile (up to four batches' worth of
-/// messages): if their events are stored, the store works and the suspects are dead-lettered; if they
-/// fail too, the store is failing and everything waits. So a lone poison event waits only until the
-/// next message arrives, and a transient error never dead-letters a whole batch.</para>
+/// when it has failed alone twice with the store answering some other append in between, so the store
+/// demonstrably works and the event alone does not. A transient error that ends mid-split therefore
+/// never dead-letters the events it hit (they are retried, now stored), and one that starts mid-split
+/// holds them (no success follows). When every event of an attempt failed on its own, nothing tells
+/// an unwritable event from an unclassified store failure (a bug, an unwrapped network error), so the
+/// batch is treated as unavailability: <see cref="StoreFailing"/> is set, nothing is completed or
+/// dead-lettered, and the attempt is repeated after a backoff, taking in the batches that arrive
+/// meanwhile (up to four batches' worth of messages): if their events are stored, the store works and
+/// the suspects are confirmed on the next try; if they fail too, everything waits. So a lone poison
+/// event waits only until the next message arrives, and a transient error never dead-letters a batch.</para>
 /// </remarks>
 public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 {
@@ -248,7 +250,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 
     private async Task WriteBatchAsync(IngestBatch batch, CancellationToken ct)
     {
-        for (var round = 0; ; round++)
+        for (var idle = 0; ;)
         {
             var (events, owners) = batch.Pending();
             if (events.Count == 0)
@@ -257,16 +259,18 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             }
 
             var answers = await _appender.AppendAsync(events, ct);
-            if (answers.Any(a => a.Answered))
+            var confirmed = Settle(batch, answers, owners);
+            if (confirmed > 0 || answers.Any(a => a.Answered))
             {
-                Settle(batch, answers, owners);
-                break;
+                // Progress: any suspect left is tried again at once, now after a success.
+                idle = 0;
+                continue;
             }
 
             // Every event failed on its own: no proof the store works (see the class remarks).
             _appender.MarkFailing();
-            var delay = Backoff.Delay(round, _options.RetryMin, _options.RetryMax);
-            LogNoProof(events.Count, answers[0].SuspectReason!, round + 1, delay);
+            var delay = Backoff.Delay(idle++, _options.RetryMin, _options.RetryMax);
+            LogNoProof(events.Count, answers[0].SuspectReason!, idle, delay);
             if (batch.Count >= 4 * _options.BatchSize)
             {
                 await Task.Delay(delay, _time, ct);
@@ -280,20 +284,36 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         await FinishAsync(batch, ct);
     }
 
-    /// <summary>Records the store's answers; suspects become dead letters with the store's reason.</summary>
-    private void Settle(IngestBatch batch, Answer[] answers, List<int> owners)
+    /// <summary>
+    /// Records the store's answers. A suspect is confirmed, and becomes a dead letter with the store's
+    /// reason, when it fails alone again after the store answered some other append since its first
+    /// failure; otherwise its first failure is remembered and it stays pending. Returns how many were confirmed.
+    /// </summary>
+    private int Settle(IngestBatch batch, Answer[] answers, List<int> owners)
     {
+        var confirmed = 0;
         for (var j = 0; j < answers.Length; j++)
         {
             var i = owners[j];
             var message = batch.Messages[i];
-            batch.Events[i] = null;
             if (answers[j].Result is not { } result)
             {
-                batch.Fail(i, "the store refused the event: " + answers[j].SuspectReason, RejectReason.StoreRejected);
+                var first = batch.FirstFailure[i];
+                if (first < 0)
+                {
+                    batch.FirstFailure[i] = answers[j].SuccessesAtFailure;
+                }
+                else if (answers[j].SuccessesAtFailure > first)
+                {
+                    batch.Events[i] = null;
+                    batch.Fail(i, "the store refused the event: " + answers[j].SuspectReason, RejectReason.StoreRejected);
+                    confirmed++;
+                }
+
                 continue;
             }
 
+            batch.Events[i] = null;
             switch (result.Outcome)
             {
                 case AppendOutcome.Stored:
@@ -307,6 +327,8 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                     break;
             }
         }
+
+        return confirmed;
     }
 
     private async Task FinishAsync(IngestBatch batch, CancellationToken ct)

@@ -24,11 +24,15 @@ internal sealed partial class IsolatingAppender(
     ILogger logger)
 {
     private volatile bool _failing;
+    private long _successes;
 
     /// <summary>True while appends are failing and being retried (or held back for want of proof that the store works).</summary>
     public bool Failing => _failing;
 
     public void MarkFailing() => _failing = true;
+
+    /// <summary>How many appends the store has answered so far: a suspect's failure is placed against it in time.</summary>
+    public long Successes => Interlocked.Read(ref _successes);
 
     /// <summary>One answer per event, in order: the store's result, or the reason it threw for that event alone.</summary>
     public async Task<Answer[]> AppendAsync(List<AuditEvent> events, CancellationToken ct)
@@ -67,7 +71,7 @@ internal sealed partial class IsolatingAppender(
             {
                 if (count == 1)
                 {
-                    answers[start] = Answer.Suspect(Describe(ex));
+                    answers[start] = Answer.Suspect(Describe(ex), Successes);
                     return;
                 }
 
@@ -79,6 +83,7 @@ internal sealed partial class IsolatingAppender(
             }
         }
 
+        Interlocked.Increment(ref _successes);
         if (_failing)
         {
             _failing = false;
@@ -132,12 +137,12 @@ internal sealed partial class IsolatingAppender(
     private partial void LogObserverFailed(Exception ex, string observer, int attempt, TimeSpan delay);
 }
 
-/// <summary>The store's answer for one event, or the reason its append threw when it was tried alone.</summary>
-internal readonly record struct Answer(AppendResult? Result, string? SuspectReason)
+/// <summary>The store's answer for one event, or the reason its append threw when it was tried alone and the success count then.</summary>
+internal readonly record struct Answer(AppendResult? Result, string? SuspectReason, long SuccessesAtFailure)
 {
     public bool Answered => Result is not null;
 
-    public static Answer Of(AppendResult r) => new(r, null);
+    public static Answer Of(AppendResult r) => new(r, null, 0);
 
-    public static Answer Suspect(string reason) => new(null, reason);
+    public static Answer Suspect(string reason, long successes) => new(null, reason, successes);
 }

@@ -19,8 +19,8 @@ public interface IAuditStore
     /// connection, 5xx, 429, a full disk, read-only): the same batch is retried with backoff, forever.
     /// Any other exception means this batch holds an event that can never be written: the pipeline
     /// splits the batch and appends the halves down to single events, and dead-letters an event that
-    /// still throws alone ("the store refused the event: " + the message), once other events have been
-    /// stored. An event refused for good is better answered as <see cref="AppendOutcome.Rejected"/>
+    /// still throws alone ("the store refused the event: " + the message) once it has thrown alone
+    /// again after the store answered other events. An event refused for good is better answered as <see cref="AppendOutcome.Rejected"/>
     /// without throwing. So wrap every transient failure in <see cref="StoreUnavailableException"/>.
     /// </remarks>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken);

@@ -116,6 +116,25 @@ public sealed class IngestIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_transient_error_that_ends_while_a_batch_is_being_split_dead_letters_nothing()
+    {
+        // The first five appends fail (the whole batch, then halves down to evt_0 alone), then the store recovers:
+        // evt_0 failed alone once, but never again after a success, so it is retried and stored.
+        var failures = 5;
+        _store.Fault = _ => Interlocked.Decrement(ref failures) >= 0 ? new IOException("Connection reset by peer.") : null;
+        var pipeline = await StartAsync(new IngestOptions { BatchSize = 20, BatchDelay = TimeSpan.FromMilliseconds(200) });
+        for (var i = 0; i < 20; i++)
+        {
+            await pipeline.WriteAsync(Message(Crm($"evt_{i}"), i), Ct);
+        }
+
+        await pipeline.FlushAsync(Ct).WaitAsync(Timeout, Ct);
+        Assert.Empty(_origin.DeadLettered);
+        Assert.Equal(20, _store.Count);
+        Assert.Equal(Enumerable.Range(0, 20), _origin.Completed.Select(m => (int)m.Position!));
+    }
+
+    [Fact]
     public async Task A_lone_unwritable_event_waits_for_proof_that_the_store_works_then_is_dead_lettered_and_order_is_kept()
     {
         _store.Fault = events => events.Any(e => e.Id == "evt_poison") ? new ArgumentException("Unwritable.") : null;
