@@ -6,11 +6,13 @@ using BenchmarkDotNet.Running;
 //   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
 //   embedded-measure [events] [directory]
 //   kafka [messages]   (see KafkaThroughput.cs)
+//   integrity [events] [rounds]   (see IntegrityMeasurement.cs)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
     ["embedded-measure", .. var rest] => await EmbeddedStoreMeasurement.RunAsync(rest),
     ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
+    ["integrity", .. var rest] => await IntegrityMeasurement.RunAsync(rest),
     _ => Run(args),
 };
 
