@@ -8,6 +8,7 @@ using BenchmarkDotNet.Running;
 //   kafka [messages]   (see KafkaThroughput.cs)
 //   chaos [--messages 200000] [--kills 100] [--seed 1] [--static]   (docs/RELIABILITY.md, see KafkaChaos.cs)
 //   kafka-restart [--rounds 3]   (how long a restarted worker waits for its partitions, docs/PERFORMANCE-kafka.md)
+//   integrity [events] [rounds]   (see IntegrityMeasurement.cs)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
@@ -15,6 +16,7 @@ return args switch
     ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
     ["chaos", .. var rest] => await KafkaChaos.RunAsync(rest),
     ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),
+    ["integrity", .. var rest] => await IntegrityMeasurement.RunAsync(rest),
     _ => Run(args),
 };
 

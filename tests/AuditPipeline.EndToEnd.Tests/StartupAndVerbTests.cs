@@ -63,7 +63,15 @@ public sealed class StartupAndVerbTests : IDisposable
         Assert.Contains(items, i => i!["outcome"]!.GetValue<string>() == "failure");
 
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
-        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        // The store serves a batch before the pipeline counts it (the integrity observer runs in
+        // between), so the counters are waited for rather than read once.
+        string metrics;
+        do
+        {
+            metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        }
+        while (!metrics.Contains("audit_events_stored_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline.AddSeconds(30) && await Delay());
+
         foreach (var name in new[] { "audit_events_consumed_total{", "audit_events_stored_total{", "audit_events_dead_lettered_total{", "audit_consumer_lag", "audit_store_write_duration_seconds_bucket" })
         {
             Assert.Contains(name, metrics, StringComparison.Ordinal);
@@ -76,4 +84,10 @@ public sealed class StartupAndVerbTests : IDisposable
     }
 
     public void Dispose() => _sandbox.Dispose();
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        return true;
+    }
 }

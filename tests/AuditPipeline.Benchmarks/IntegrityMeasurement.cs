@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Ingest;
+using AuditPipeline.Core.Integrity;
+using AuditPipeline.Core.Retention;
+using AuditPipeline.Core.Storage;
+using AuditPipeline.Embedded;
+using AuditPipeline.Integrity;
+using AuditPipeline.Testing.StoreContract;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuditPipeline.Benchmarks;
+
+/// <summary>
+/// The cost of sealing (docs/PERFORMANCE.md, "Integrity"): the embedded store's append in batches of
+/// 1,000 with and without the sealing observer, alternated round by round so both see the same
+/// machine; then one seal and a verification of everything, in events/s.
+/// <code>dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- integrity [events] [rounds]</code>
+/// </summary>
+public static class IntegrityMeasurement
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50_000;
+        var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+        var random = new Random(1);
+        var t0 = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var events = Enumerable.Range(0, n)
+            .Select(i => ContractData.Build(random, i % 10 == 9 ? "org_other" : "org_bench", AuditJson.TruncateToMilliseconds(t0.AddSeconds(i * 7)), i))
+            .ToArray();
+
+        var hashing = Stopwatch.StartNew();
+        foreach (var e in events)
+        {
+            EventHash.ComputeHex(e);
+        }
+
+        Console.WriteLine($"event hash alone: {n / hashing.Elapsed.TotalSeconds:F0} events/s on one thread");
+        for (var r = 0; r < rounds; r++)
+        {
+            foreach (var sealing in new[] { false, true })
+            {
+                await RoundAsync(events, r, sealing);
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task RoundAsync(AuditEvent[] events, int round, bool sealing)
+    {
+        var n = events.Length;
+        var dir = Path.Combine(Path.GetTempPath(), "integrity-measure-" + Guid.NewGuid().ToString("N"));
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Store:Embedded:Path"] = dir,
+            ["Integrity:Enabled"] = sealing ? "true" : "false",
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddIntegrity(config);
+        services.AddEmbeddedStore(config);
+        try
+        {
+            using var sp = services.BuildServiceProvider();
+            var store = sp.GetRequiredService<IAuditStore>();
+            var observers = sp.GetServices<IAppendObserver>().ToArray();
+            using var self = Process.GetCurrentProcess();
+            self.Refresh();
+            var cpu0 = self.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < n; i += 1000)
+            {
+                var batch = events[i..Math.Min(n, i + 1000)];
+                var results = await store.AppendAsync(batch, CancellationToken.None);
+                foreach (var o in observers)
+                {
+                    await o.OnAppendedAsync(batch, results, CancellationToken.None);
+                }
+            }
+
+            var wall = sw.Elapsed;
+            self.Refresh();
+            var cpu = self.TotalProcessorTime - cpu0;
+            Console.WriteLine($"round {round} sealing={sealing}: append {n / wall.TotalSeconds:F0} events/s, CPU {cpu.TotalMilliseconds * 1000 / n:F1} µs/event");
+            if (!sealing)
+            {
+                return;
+            }
+
+            var sealer = sp.GetRequiredService<DigestSealer>();
+            sealer.Reconcile();
+            sw.Restart();
+            var digests = await sealer.SealAsync(CancellationToken.None);
+            Console.WriteLine($"  seal: {digests} digests in {sw.Elapsed.TotalMilliseconds:F0} ms");
+            using var key = new DigestSignatureCheck(sp.GetRequiredService<DigestSigner>().PublicKeyPem);
+            var verifier = new IntegrityVerifier(store, sp.GetRequiredService<RetentionPlanRegistry>(), TimeSpan.FromMinutes(1), TimeProvider.System);
+            sw.Restart();
+            var (checkedEvents, read, problems) = await verifier.RunAsync(new DigestDirectory(Path.Combine(dir, "digests")), key, null, null, null, _ => { }, CancellationToken.None);
+            Console.WriteLine($"  verify: {checkedEvents} events, {read} digests, {problems} problems in {sw.Elapsed.TotalSeconds:F1} s = {checkedEvents / sw.Elapsed.TotalSeconds:F0} events/s");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
