@@ -6,9 +6,12 @@ namespace AuditPipeline.Elasticsearch;
 /// <summary>Reads the parts of search, multi-get and point-in-time answers the store uses.</summary>
 internal static class EsHits
 {
+    // A hit's _source holds the event's before/after (up to 64 levels) a few levels below the root.
+    private static readonly JsonDocumentOptions Deep = new() { MaxDepth = 256 };
+
     public static (List<AuditEvent> Events, string? PointInTimeId, string? LastSort) Read(byte[] body)
     {
-        using var doc = JsonDocument.Parse(body);
+        using var doc = JsonDocument.Parse(body, Deep);
         var events = new List<AuditEvent>();
         string? lastSort = null;
         var root = doc.RootElement;
@@ -34,7 +37,7 @@ internal static class EsHits
     /// <summary>(organisation, event id) of every hit.</summary>
     public static HashSet<(string Org, string Id)> Copies(byte[] body)
     {
-        using var doc = JsonDocument.Parse(body);
+        using var doc = JsonDocument.Parse(body, Deep);
         var copies = new HashSet<(string, string)>();
         if (doc.RootElement.TryGetProperty("hits", out var hits) && hits.TryGetProperty("hits", out var list))
         {
@@ -55,7 +58,7 @@ internal static class EsHits
     /// <summary>The organisation of each looked-up document, in request order; null when it is not there.</summary>
     public static List<string?> Owners(byte[] body)
     {
-        using var doc = JsonDocument.Parse(body);
+        using var doc = JsonDocument.Parse(body, Deep);
         var owners = new List<string?>();
         if (doc.RootElement.TryGetProperty("docs", out var docs))
         {
@@ -74,7 +77,7 @@ internal static class EsHits
 
     public static string? PointInTimeId(byte[] body)
     {
-        using var doc = JsonDocument.Parse(body);
+        using var doc = JsonDocument.Parse(body, Deep);
         return doc.RootElement.TryGetProperty("id", out var id) ? id.GetString() : null;
     }
 }

@@ -57,12 +57,8 @@ internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedS
 
         if (options.ReadOnly)
         {
-            // A read-only store creates nothing: the directory must already be there.
-            if (!Directory.Exists(options.Path))
-            {
-                errors.Add($"{EmbeddedStoreOptions.SectionName}:Path '{options.Path}' does not exist; a read-only store opens an existing data directory.");
-            }
-
+            // A read-only store creates nothing. A missing directory reads as an empty store: verify then
+            // names every sealed event as missing instead of refusing to look (a deleted store is tampering too).
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
         }
 

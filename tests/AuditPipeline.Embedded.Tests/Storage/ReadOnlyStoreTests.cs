@@ -87,15 +87,19 @@ public sealed class ReadOnlyStoreTests : IDisposable
     }
 
     [Fact]
-    public void Validating_read_only_options_creates_no_directory_and_names_the_key_when_it_is_missing()
+    public async Task A_read_only_store_on_a_missing_directory_is_empty_and_creates_nothing()
     {
+        // verify must name every sealed event of a deleted store as missing, not refuse to look.
         var missing = Path.Combine(_dir.Path, "nowhere");
         var validator = new EmbeddedStoreOptionsValidator();
 
-        var result = validator.Validate(null, new EmbeddedStoreOptions { Path = missing, ReadOnly = true });
+        Assert.True(validator.Validate(null, new EmbeddedStoreOptions { Path = missing, ReadOnly = true }).Succeeded);
+        using (var store = OpenReadOnly(missing))
+        {
+            Assert.Empty(await AllAsync(store, "org_42"));
+            Assert.Null(await store.GetAsync("org_42", "evt_1", Ct));
+        }
 
-        Assert.True(result.Failed);
-        Assert.Contains("Store:Embedded:Path", result.FailureMessage, StringComparison.Ordinal);
         Assert.False(Directory.Exists(missing));
         Assert.True(validator.Validate(null, new EmbeddedStoreOptions { Path = _dir.Path, ReadOnly = true }).Succeeded);
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "archive")));
