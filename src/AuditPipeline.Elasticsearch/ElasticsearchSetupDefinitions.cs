@@ -61,6 +61,8 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
                 DependsOn: [$"/_ilm/policy/{AuditIndices.PolicyName(c)}", $"/_component_template/{SettingsComponent}", $"/_component_template/{MappingsComponent}"]));
         }
 
+        // The cluster's own copy of the integrity digests, write-once like the events.
+        list.Add(new SetupRequest("PUT", $"/_index_template/{ElasticsearchDigestCopy.IndexName}", JsonNode.Parse(ElasticsearchDigestCopy.IndexTemplate)!.AsObject()));
         list.Add(new SetupRequest("PUT", $"/_security/role/{WriterRole}", WriterRoleBody(), RequiresSecurity: true));
         list.Add(new SetupRequest("PUT", $"/_security/role/{ReaderRole}", ReaderRoleBody(), RequiresSecurity: true));
         return list;
@@ -177,7 +179,7 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         ["cluster"] = new JsonArray(),
         ["indices"] = new JsonArray(new JsonObject
         {
-            ["names"] = new JsonArray(AuditIndices.AllPattern),
+            ["names"] = new JsonArray(AuditIndices.AllPattern, ElasticsearchDigestCopy.IndexName),
             ["privileges"] = new JsonArray("create_doc", "auto_configure", "view_index_metadata"),
         }),
         ["metadata"] = new JsonObject
@@ -192,7 +194,7 @@ internal sealed class ElasticsearchSetupDefinitions(int lateArrivalDays, int arc
         ["cluster"] = new JsonArray(),
         ["indices"] = new JsonArray(new JsonObject
         {
-            ["names"] = new JsonArray(AuditIndices.AllPattern),
+            ["names"] = new JsonArray(AuditIndices.AllPattern, ElasticsearchDigestCopy.IndexName),
             ["privileges"] = new JsonArray("read"),
         }),
         ["metadata"] = new JsonObject

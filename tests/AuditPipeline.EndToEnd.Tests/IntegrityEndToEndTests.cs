@@ -91,7 +91,7 @@ public sealed class IntegrityEndToEndTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
     }
 
-    [Fact(Skip = "needs EmbeddedStoreOptions.ReadOnly (branch embedded)")]
+    [Fact]
     public async Task Verify_runs_beside_a_running_worker_and_changes_nothing()
     {
         var ids = await WriteInboxAsync(200);
