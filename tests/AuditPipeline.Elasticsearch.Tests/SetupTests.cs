@@ -41,6 +41,7 @@ public sealed class SetupTests
                 "/_ilm/policy/audit-events-p2y", .. Enumerable.Range(1, 7).Select(n => $"/_ilm/policy/audit-events-e{n}y"),
                 "/_component_template/audit-events-settings", "/_component_template/audit-events-mappings",
                 "/_index_template/audit-events-p2y", .. Enumerable.Range(1, 7).Select(n => $"/_index_template/audit-events-e{n}y"),
+                "/_index_template/audit-digests",
                 "/_security/role/audit_writer", "/_security/role/audit_reader",
             ],
             requests.Select(r => (string)r!["path"]!));
@@ -146,13 +147,13 @@ public sealed class SetupTests
         var requests = await PrintedRequests(Definitions());
 
         var writer = Body(requests, "/_security/role/audit_writer")["indices"]!.AsArray().Single()!;
-        Assert.Equal(["audit-events-*"], writer["names"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(["audit-events-*", "audit-digests"], writer["names"]!.AsArray().Select(n => (string)n!));
         // No create_index: the writer cannot create a month index with settings of its own.
         Assert.Equal(["create_doc", "auto_configure", "view_index_metadata"], writer["privileges"]!.AsArray().Select(n => (string)n!));
         Assert.Empty(Body(requests, "/_security/role/audit_writer")["cluster"]!.AsArray());
 
         var reader = Body(requests, "/_security/role/audit_reader")["indices"]!.AsArray().Single()!;
-        Assert.Equal(["audit-events-*"], reader["names"]!.AsArray().Select(n => (string)n!));
+        Assert.Equal(["audit-events-*", "audit-digests"], reader["names"]!.AsArray().Select(n => (string)n!));
         Assert.Equal(["read"], reader["privileges"]!.AsArray().Select(n => (string)n!));
     }
 
@@ -187,7 +188,7 @@ public sealed class SetupTests
         // The class's index template would point new indices at a policy that is not there: not sent.
         Assert.Contains("PUT /_index_template/audit-events-e3y: NOT SENT, it refers to /_ilm/policy/audit-events-e3y", output.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(invoker.Sent, r => r.Path == "/_index_template/audit-events-e3y");
-        Assert.Equal(19, invoker.Sent.Count);
+        Assert.Equal(20, invoker.Sent.Count);
     }
 
     [Fact]
@@ -201,7 +202,9 @@ public sealed class SetupTests
         var code = await Setup(Definitions(), invoker).RunAsync(print: false, output, TestContext.Current.CancellationToken);
 
         Assert.Equal(1, code);
-        Assert.DoesNotContain(invoker.Sent, r => r.Path.StartsWith("/_index_template/", StringComparison.Ordinal));
+        // The digests' template uses no component: it is the one index template still sent.
+        Assert.DoesNotContain(invoker.Sent, r => r.Path.StartsWith("/_index_template/audit-events-", StringComparison.Ordinal));
+        Assert.Contains(invoker.Sent, r => r.Path == "/_index_template/audit-digests");
         Assert.Contains(invoker.Sent, r => r.Path == "/_security/role/audit_writer");
     }
 
@@ -268,7 +271,7 @@ public sealed class SetupTests
         var code = await setup.RunAsync(print: false, output, TestContext.Current.CancellationToken);
 
         Assert.Equal(0, code);
-        Assert.Equal(22, invoker.Sent.Count);
+        Assert.Equal(23, invoker.Sent.Count);
         Assert.Equal(3, invoker.Sent.Count(r => r.Path == "/_ilm/policy/audit-events-p2y"));
     }
 
