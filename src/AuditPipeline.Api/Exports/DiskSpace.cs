@@ -63,42 +63,7 @@ internal sealed class DiskSpaceGuard(IDiskSpace disk, string directory, long min
 }
 
 /// <summary>Passes writes to the file and lets the guard check the disk between them.</summary>
-internal sealed class GuardedStream(Stream inner, DiskSpaceGuard guard) : Stream
+internal sealed class GuardedStream(Stream inner, DiskSpaceGuard guard) : WriteThroughStream(inner)
 {
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        guard.Wrote(buffer.Length);
-        inner.Write(buffer);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        guard.Wrote(buffer.Length);
-        return inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
+    protected override void Observe(ReadOnlySpan<byte> buffer) => guard.Wrote(buffer.Length);
 }
