@@ -28,9 +28,9 @@ public sealed class DigestSigner : IDisposable
     public string PublicKeyPem { get; }
 
     /// <summary>The digest with <see cref="Digest.KeyId"/> and <see cref="Digest.Signature"/> set.</summary>
-    public Digest Sign(Digest unsigned)
+    public Digest Sign(Digest digest)
     {
-        var d = unsigned with { KeyId = KeyId, Signature = null };
+        var d = digest with { KeyId = KeyId, Signature = null };
         var signature = _key.SignData(DigestCodec.SigningInput(d), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return d with { Signature = Convert.ToBase64String(signature) };
     }
