@@ -13,6 +13,7 @@ return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
     ["embedded-measure", .. var rest] => await EmbeddedStoreMeasurement.RunAsync(rest),
+    ["embedded-append", .. var rest] => await EmbeddedAppendMeasurement.RunAsync(rest),
     ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
     ["chaos", .. var rest] => await KafkaChaos.RunAsync(rest),
     ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),

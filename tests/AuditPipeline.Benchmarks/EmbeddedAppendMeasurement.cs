@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Retention;
+using AuditPipeline.Core.Storage;
+using AuditPipeline.Embedded;
+using AuditPipeline.Embedded.Storage;
+using AuditPipeline.Testing;
+using AuditPipeline.Testing.StoreContract;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Benchmarks;
+
+/// <summary>
+/// The embedded store's append path on a corpus shaped like a Kafka backlog: every batch mixes events
+/// from <c>--months</c> months and two retention classes (org_ent is on a 5-year enterprise plan), so a
+/// batch of 1,000 touches up to 2 × months partition files, as the consumer's batches do. Each round
+/// appends the same events to the in-memory reference store (the floor: everything but SQLite) and then
+/// to a fresh embedded store, and prints both with the CPU time per event.
+/// <code>
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N]
+/// </code>
+/// <c>--keep N</c> first fills the store with N events (not timed) and then times the append of
+/// <c>--events</c> more, which is how "append cost does not grow with the store" is measured.
+/// </summary>
+internal static class EmbeddedAppendMeasurement
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = Option(args, "--events", 200_000);
+        var months = Option(args, "--months", 5);
+        var batchSize = Option(args, "--batch", 1000);
+        var rounds = Option(args, "--rounds", 2);
+        var prefill = Option(args, "--keep", 0);
+        var dir = OptionText(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "auditpipeline-append");
+        var retention = new RetentionOptions
+        {
+            Orgs = { ["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 5 } },
+        };
+        var registry = new RetentionPlanRegistry(Options.Create(retention));
+        var end = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+        var start = end.AddMonths(-months);
+
+        Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, batches of {batchSize:N0}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        var prefillEvents = prefill > 0 ? Generate(prefill, start, end, seed: 7, idPrefix: "pre") : [];
+        for (var round = 1; round <= rounds; round++)
+        {
+            var events = Generate(count, start, end, seed: round, idPrefix: $"r{round}");
+            var memory = new InMemoryAuditStore();
+            var (memRate, memCpu) = await TimeAppend(memory, events, batchSize);
+            Console.WriteLine(FormattableString.Invariant($"round {round}: in-memory store  {memRate,9:N0} events/s  CPU {memCpu,5:N1} us/event"));
+
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+
+            using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir }), registry, Options.Create(retention));
+            if (prefillEvents.Count > 0)
+            {
+                var (fillRate, _) = await TimeAppend(store, prefillEvents, batchSize);
+                Console.WriteLine(FormattableString.Invariant($"round {round}: prefilled {prefill:N0} at {fillRate:N0} events/s"));
+            }
+
+            var written = BytesWritten();
+            var (rate, cpu) = await TimeAppend(store, events, batchSize);
+            written = BytesWritten() - written;
+            var size = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            Console.WriteLine(FormattableString.Invariant($"round {round}: embedded store   {rate,9:N0} events/s  CPU {cpu,5:N1} us/event  ({rate / memRate:P0} of in-memory; {written / (double)count:N0} bytes written per event; {size / 1048576.0:N0} MiB on disk, load {LoadAverage()})"));
+        }
+
+        return 0;
+    }
+
+    private static List<AuditEvent> Generate(int count, DateTimeOffset start, DateTimeOffset end, int seed, string idPrefix)
+    {
+        var random = new Random(seed);
+        var spanMs = (long)(end - start).TotalMilliseconds;
+        var events = new List<AuditEvent>(count);
+        for (var n = 0; n < count; n++)
+        {
+            var time = start.AddMilliseconds(random.NextInt64(spanMs));
+            var org = (n % 5) switch { 0 => "org_ent", 1 => "org_small", _ => "org_acme" };
+            var e = ContractData.Build(random, org, time, n);
+            events.Add(e with { Id = $"{idPrefix}_{e.Id}" });
+        }
+
+        return events;
+    }
+
+    private static async Task<(double Rate, double CpuUs)> TimeAppend(IAuditStore store, List<AuditEvent> events, int batchSize)
+    {
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var cpu = self.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        foreach (var batch in events.Chunk(batchSize))
+        {
+            var results = await store.AppendAsync(batch, CancellationToken.None);
+            if (results.Any(r => r.Outcome != AppendOutcome.Stored))
+            {
+                throw new InvalidOperationException("an event of the corpus was not stored: " + results.First(r => r.Outcome != AppendOutcome.Stored).Error);
+            }
+        }
+
+        watch.Stop();
+        self.Refresh();
+        return (events.Count / watch.Elapsed.TotalSeconds, (self.TotalProcessorTime - cpu).TotalMilliseconds * 1000 / events.Count);
+    }
+
+    /// <summary>Bytes this process passed to write(2) and friends so far (<c>wchar</c> of /proc/self/io): the WAL's write amplification.</summary>
+    private static long BytesWritten()
+    {
+        if (!File.Exists("/proc/self/io"))
+        {
+            return 0;
+        }
+
+        var line = File.ReadLines("/proc/self/io").First(l => l.StartsWith("wchar:", StringComparison.Ordinal));
+        return long.Parse(line["wchar:".Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+
+    private static int Option(string[] args, string name, int fallback) =>
+        OptionText(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? OptionText(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
