@@ -35,6 +35,23 @@ public sealed class EmbeddedStoreOptions
 
     internal const long DefaultMaxScanRows = 50_000;
 
+    /// <summary>
+    /// A partition's tail (events appended but not yet in its indexes, see docs/PERFORMANCE-embedded.md)
+    /// is merged into the indexed table once it holds this many rows. Larger merges write each index
+    /// page fewer times; every query also reads the tail without an index, so this bounds that cost.
+    /// </summary>
+    public int MergeRows { get; set; } = 8192;
+
+    /// <summary>A tail older than this is merged when the writer is idle, however few rows it holds.</summary>
+    public TimeSpan MergeAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// SQLite's <c>synchronous</c> for partition files: <c>Full</c> (default; a commit is on disk before the
+    /// source is told, so it survives power loss) or <c>Normal</c> (survives a killed process, not
+    /// necessarily a power loss: the last commits may be lost). See docs/GUARANTEES.md.
+    /// </summary>
+    public string Synchronous { get; set; } = "Full";
+
     internal string ResolvedArchivePath =>
         string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
 }
@@ -53,6 +70,22 @@ internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedS
         if (options.MaxScanRows < 1000)
         {
             errors.Add($"{EmbeddedStoreOptions.SectionName}:MaxScanRows must be at least 1000 (it is {options.MaxScanRows}).");
+        }
+
+        if (options.MergeRows is < 64 or > 1_000_000)
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:MergeRows must be 64 to 1000000 (it is {options.MergeRows}).");
+        }
+
+        if (options.MergeAfter <= TimeSpan.Zero || options.MergeAfter > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:MergeAfter must be positive and at most 01:00:00 (it is {options.MergeAfter}).");
+        }
+
+        if (!string.Equals(options.Synchronous, "Full", StringComparison.OrdinalIgnoreCase) &&
+            !string.Equals(options.Synchronous, "Normal", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:Synchronous must be Full or Normal (it is '{options.Synchronous}').");
         }
 
         if (options.ReadOnly)

@@ -50,7 +50,8 @@ public sealed class EmbeddedTamperTests : IAsyncLifetime
         {
             Actor = new AuditActor(ActorTypes.User, "usr_7", "Someone Else", "else@acme.test"),
         }));
-        _h.Sql(November, $"DROP TRIGGER events_no_update; UPDATE events SET doc = CAST('{doc.Replace("'", "''", StringComparison.Ordinal)}' AS BLOB) WHERE id = '{victim}';");
+        // A stopped worker: every row has been merged from the partition's tail into its events table.
+        await _h.RestartAsync(() => _h.Sql(November, $"DROP TRIGGER events_no_update; UPDATE events SET doc = CAST('{doc.Replace("'", "''", StringComparison.Ordinal)}' AS BLOB) WHERE id = '{victim}';"));
 
         var v = await _h.VerifyAsync();
 
@@ -58,10 +59,33 @@ public sealed class EmbeddedTamperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_updated_in_the_tail_of_a_running_store_with_the_triggers_dropped_is_named_altered()
+    {
+        var victim = _ids[3];
+        _h.Sql(November, $"DROP TRIGGER events_tail_no_update; UPDATE events_tail SET doc = CAST(replace(CAST(doc AS TEXT), 'usr_', 'usx_') AS BLOB) WHERE id = '{victim}';");
+
+        var v = await _h.VerifyAsync();
+
+        Assert.Equal([$"altered {victim}"], v.Lines);
+    }
+
+    [Fact]
+    public async Task An_event_deleted_from_the_tail_of_a_running_store_with_the_triggers_dropped_is_named_missing()
+    {
+        var victim = _ids[8];
+        _h.Sql(November, $"DROP TRIGGER events_tail_no_delete; DELETE FROM events_tail WHERE id = '{victim}';");
+
+        var v = await _h.VerifyAsync();
+
+        Assert.Equal([$"missing {victim}"], v.Lines);
+        Assert.Equal(12, v.Events);
+    }
+
+    [Fact]
     public async Task An_event_deleted_with_the_triggers_dropped_is_named_missing()
     {
         var victim = _ids[7];
-        _h.Sql(November, $"DROP TRIGGER events_no_delete; DELETE FROM events WHERE id = '{victim}';");
+        await _h.RestartAsync(() => _h.Sql(November, $"DROP TRIGGER events_no_delete; DELETE FROM events WHERE id = '{victim}';"));
 
         var v = await _h.VerifyAsync();
 
@@ -72,12 +96,12 @@ public sealed class EmbeddedTamperTests : IAsyncLifetime
     [Fact]
     public async Task An_event_inserted_behind_the_pipelines_back_is_named_unsealed()
     {
-        _h.Sql(November, """
+        await _h.RestartAsync(() => _h.Sql(November, """
             INSERT INTO events (seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source, outcome, ai, actor_name, actor_email, entity_name, doc)
             SELECT 1000, org_id, 'evt_forged', time_ms, action, actor_id, entity_type, entity_id, category, source, outcome, ai, actor_name, actor_email, entity_name,
                    CAST(replace(CAST(doc AS TEXT), id, 'evt_forged') AS BLOB)
             FROM events WHERE seq = 1;
-            """);
+            """));
 
         var v = await _h.VerifyAsync();
 

@@ -173,7 +173,9 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
         {
             using var tx = conn.BeginTransaction();
             using var select = source.CreateCommand();
-            select.CommandText = "SELECT org_id, id, seq FROM events WHERE seq > $from ORDER BY seq LIMIT $n";
+            select.CommandText = p.HasTail
+                ? "SELECT org_id, id, seq FROM (SELECT org_id, id, seq FROM events WHERE seq > $from UNION ALL SELECT org_id, id, seq FROM events_tail WHERE seq > $from) ORDER BY seq LIMIT $n"
+                : "SELECT org_id, id, seq FROM events WHERE seq > $from ORDER BY seq LIMIT $n";
             select.Parameters.AddWithValue("$from", from);
             select.Parameters.AddWithValue("$n", CatchUpChunk);
             using var insert = InsertCommand(conn, tx, out var org, out var id, out var part, out var seq);

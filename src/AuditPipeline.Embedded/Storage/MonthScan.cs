@@ -54,10 +54,19 @@ internal static class MonthScan
                     connections.Add(conn);
                     var reader = new DocReader(conn);
                     docs.Add(reader);
-                    work.Examined += plan.OpenStreams(conn, reader, streams, p.TextScopedByOrg);
+                    DocReader? tail = null;
+                    if (p.HasTail)
+                    {
+                        tail = new DocReader(conn, tail: true);
+                        docs.Add(tail);
+                    }
+
+                    work.Examined += plan.OpenStreams(conn, reader, streams, p.TextScopedByOrg, tail);
                 }
             }
 
+            var lastTime = long.MinValue;
+            string? lastId = null;
             while (true)
             {
                 RowStream? best = null;
@@ -74,6 +83,16 @@ internal static class MonthScan
                     return;
                 }
 
+                if (best.TimeMs == lastTime && string.Equals(best.Id, lastId, StringComparison.Ordinal))
+                {
+                    // The tail is read before the indexed table, so a merge in between shows a row in
+                    // both (never in neither): the second sighting is the same event.
+                    best.Advance();
+                    continue;
+                }
+
+                lastTime = best.TimeMs;
+                lastId = best.Id;
                 if (best.FiltersMatch && (plan.Terms.Count == 0 || best.TextMatches(plan.Terms)))
                 {
                     result.Add(best.ReadEvent());

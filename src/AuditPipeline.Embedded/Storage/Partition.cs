@@ -54,6 +54,18 @@ internal sealed class Partition
     /// </summary>
     public bool TextScopedByOrg { get; set; } = true;
 
+    /// <summary>
+    /// True once the file is known to have the <c>events_tail</c> table (files written before it existed
+    /// get it when the writer opens them; a read-only reader checks again until it appears).
+    /// </summary>
+    public bool HasTail { get; set; }
+
+    /// <summary>Rows in the tail, not yet merged into the indexed table; only used under the write gate.</summary>
+    public long TailRows { get; set; }
+
+    /// <summary>When the oldest row now in the tail was appended (<see cref="Environment.TickCount64"/>).</summary>
+    public long TailSince { get; set; }
+
     public void MoveTo(string filePath, bool archived) => _location = new PartitionLocation(filePath, archived, ReadOnly);
 
     public static string FileNameFor(RetentionClass c, DateTimeOffset monthStart) =>

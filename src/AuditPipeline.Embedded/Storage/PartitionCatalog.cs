@@ -85,6 +85,12 @@ internal sealed partial class PartitionCatalog
                         known.MoveTo(file, archived);
                     }
 
+                    if (!known.HasTail)
+                    {
+                        // Written before tails existed; the writer beside us adds one when it opens the file.
+                        ReadTextVersion(known);
+                    }
+
                     continue;
                 }
 
@@ -124,8 +130,9 @@ internal sealed partial class PartitionCatalog
     {
         using var conn = SqliteAuditStore.Open(p.Location.ConnectionString);
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
+        cmd.CommandText = PartitionSchema.MaxSeq;
         p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
+        p.TailRows = TailMerge.Count(conn);
         p.SeqUnknown = false;
     }
 
@@ -267,11 +274,17 @@ internal sealed partial class PartitionCatalog
 
         cmd.CommandText = "PRAGMA user_version";
         p.TextScopedByOrg = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) >= PartitionSchema.OrgScopedTextVersion;
-        cmd.CommandText = "SELECT coalesce(max(seq), 0) FROM events";
+        cmd.CommandText = PartitionSchema.MaxSeq;
         p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
+        p.HasTail = true;
+        p.TailRows = TailMerge.Count(conn);
+        p.TailSince = Environment.TickCount64;
     }
 
-    /// <summary>Read-only: whether the file's text rows are org-scoped, or null when it cannot be read (yet).</summary>
+    /// <summary>
+    /// Read-only: whether the file's text rows are org-scoped, or null when it cannot be read (yet);
+    /// also notes whether it has a tail table.
+    /// </summary>
     private static bool? ReadTextVersion(Partition p)
     {
         try
@@ -279,7 +292,9 @@ internal sealed partial class PartitionCatalog
             using var conn = SqliteAuditStore.Open(p.Location.ConnectionString);
             using var cmd = conn.CreateCommand();
             cmd.CommandText = "PRAGMA user_version";
-            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) >= PartitionSchema.OrgScopedTextVersion;
+            var scoped = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) >= PartitionSchema.OrgScopedTextVersion;
+            p.HasTail = TailMerge.Exists(conn);
+            return scoped;
         }
         catch (SqliteException)
         {

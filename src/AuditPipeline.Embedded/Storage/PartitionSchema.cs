@@ -1,8 +1,13 @@
 namespace AuditPipeline.Embedded.Storage;
 
 /// <summary>
-/// The schema of a partition file. Append-only is enforced by the database itself: UPDATE and DELETE
-/// abort in triggers, so not even a <c>sqlite3</c> shell can change or remove an event with them.
+/// The schema of a partition file. A batch appends to <c>events_tail</c>, a table with no index but
+/// its row number, so a commit writes little more than the new rows; <see cref="TailMerge"/> later
+/// moves the tail into <c>events</c> (the indexed, full-text searchable table) in one transaction of
+/// thousands of rows, where each index page is written once rather than once per batch. Reads cover
+/// both tables. Append-only is enforced by the database itself: UPDATE aborts in triggers on both
+/// tables, DELETE aborts on <c>events</c>, and on the tail unless the row is already in
+/// <c>events</c>, so not even a <c>sqlite3</c> shell can change or remove an event with them.
 /// (A BEFORE INSERT guard against <c>INSERT OR REPLACE</c> was measured to cut append throughput by
 /// more than half, so it is not there: see docs/PERFORMANCE-embedded.md.)
 /// </summary>
@@ -41,18 +46,58 @@ internal static class PartitionSchema
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE is not allowed'); END;
+        CREATE TABLE IF NOT EXISTS events_tail (
+            seq         INTEGER PRIMARY KEY,
+            org_id      TEXT    NOT NULL,
+            id          TEXT    NOT NULL,
+            time_ms     INTEGER NOT NULL,
+            action      TEXT    NOT NULL,
+            actor_id    TEXT,
+            entity_type TEXT    NOT NULL,
+            entity_id   TEXT,
+            category    TEXT    NOT NULL,
+            source      TEXT    NOT NULL,
+            outcome     TEXT    NOT NULL,
+            ai          INTEGER NOT NULL,
+            actor_name  TEXT,
+            actor_email TEXT,
+            entity_name TEXT,
+            doc         BLOB    NOT NULL,
+            body        TEXT    NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS events_tail_no_update BEFORE UPDATE ON events_tail
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER IF NOT EXISTS events_tail_no_delete BEFORE DELETE ON events_tail
+        WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves the tail only once it is in events'); END;
         """;
 
-    /// <summary>Inserts one event unless (org_id, id) is already there: 1 row changed when stored, 0 for a duplicate.</summary>
-    public const string Insert = """
+    /// <summary>
+    /// Appends one event to the tail. Positional parameters (bound by number, not looked up by name):
+    /// the id index has already made sure the (org, id) is new.
+    /// </summary>
+    public const string InsertTail = """
+        INSERT INTO events_tail (seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
+                                 outcome, ai, actor_name, actor_email, entity_name, doc, body)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+        """;
+
+    /// <summary>
+    /// Moves the tail rows up to <c>$upto</c> into <c>events</c> and the full-text index, in row order
+    /// (the table's pages fill sequentially), then removes them from the tail: one transaction.
+    /// </summary>
+    public const string MergeTail = """
         INSERT INTO events (seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
                             outcome, ai, actor_name, actor_email, entity_name, doc)
-        VALUES ($seq, $org, $id, $time, $action, $actor, $etype, $eid, $category, $source,
-                $outcome, $ai, $aname, $aemail, $ename, $doc)
-        ON CONFLICT (org_id, id) DO NOTHING
+        SELECT seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
+               outcome, ai, actor_name, actor_email, entity_name, doc
+        FROM events_tail WHERE seq <= $upto ORDER BY seq;
+        INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq;
+        DELETE FROM events_tail WHERE seq <= $upto;
         """;
 
-    public const string InsertText = "INSERT INTO events_text (rowid, body) VALUES ($seq, $body)";
+    /// <summary>The highest row number in either table (0 for an empty partition).</summary>
+    public const string MaxSeq = "SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM events_tail), 0))";
 
     /// <summary>
     /// Columns every row stream selects, in this order. All are in the time index, so a walk filters

@@ -2,15 +2,18 @@ using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace AuditPipeline.Embedded.Storage;
 
 /// <summary>
 /// The batch append. Per batch: one look-up of all its (org, id) pairs in the id index (a re-send is a
 /// duplicate wherever its time would place it), then one transaction per partition the new events go
-/// to, then one transaction recording their ids. Runs under the store's write gate only.
+/// to, appending to its tail only, then their ids to the index. A tail that has reached
+/// <see cref="EmbeddedStoreOptions.MergeRows"/> is merged into the indexed table right after.
+/// Runs under the store's write gate only.
 /// </summary>
-internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry)
+internal sealed partial class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry, int mergeRows, string synchronous, ILogger logger)
 {
     /// <summary>Called on every partition connection the writer opens; tests use it to fill the disk.</summary>
     internal Action<SqliteConnection>? ConnectionOpened { get; set; }
@@ -93,9 +96,30 @@ internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanReg
                 // Right after the partition's commit, so no committed row is ever unknown to the index.
                 catalog.Ids.Add(p, stored, from);
             }
+
+            if (p.TailRows >= mergeRows)
+            {
+                Merge(p);
+            }
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Merges one partition's tail. The batch's rows are already committed, so a failed merge is only
+    /// logged: the tail stays readable and the next batch, the idle merge or the close tries again.
+    /// </summary>
+    public void Merge(Partition p)
+    {
+        try
+        {
+            TailMerge.Run(p, synchronous);
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            LogMergeFailed(ex, p.Name, p.TailRows);
+        }
     }
 
     private static bool IsWellFormed(string s)
@@ -119,12 +143,12 @@ internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanReg
     {
         var firstSeq = p.NextSeq;
         var storedBefore = stored.Count;
-        using var conn = SqliteAuditStore.Open(p.Location.ConnectionString);
+        using var conn = SqliteAuditStore.Open(p.Location.ConnectionString, synchronous);
         ConnectionOpened?.Invoke(conn);
         try
         {
             using var tx = conn.BeginTransaction();
-            using var insert = new EventInsert(conn, tx);
+            using var insert = new TailInsert(conn);
             foreach (var i in indexes)
             {
                 var e = events[i];
@@ -145,6 +169,12 @@ internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanReg
             }
 
             tx.Commit();
+            if (p.TailRows == 0)
+            {
+                p.TailSince = Environment.TickCount64;
+            }
+
+            p.TailRows += p.NextSeq - firstSeq;
         }
         catch
         {
@@ -157,99 +187,7 @@ internal sealed class PartitionWriter(PartitionCatalog catalog, RetentionPlanReg
 
         return p.NextSeq != firstSeq;
     }
-}
 
-/// <summary>
-/// The prepared insert of one event row and its free-text row, reused for a partition's whole part of
-/// a batch. A row SQLite refuses for this event alone (a missing required field, a value too big) is
-/// rejected with SQLite's reason and the transaction goes on; anything else propagates.
-/// </summary>
-internal sealed class EventInsert : IDisposable
-{
-    private readonly SqliteCommand _insert;
-    private readonly SqliteCommand _text;
-    private readonly SqliteParameter[] _p;
-    private readonly SqliteParameter _textSeq;
-    private readonly SqliteParameter _body;
-
-    public EventInsert(SqliteConnection conn, SqliteTransaction tx)
-    {
-        _insert = conn.CreateCommand();
-        _insert.Transaction = tx;
-        _insert.CommandText = PartitionSchema.Insert;
-        _p =
-        [
-            _insert.Parameters.Add("$seq", SqliteType.Integer),
-            _insert.Parameters.Add("$org", SqliteType.Text),
-            _insert.Parameters.Add("$id", SqliteType.Text),
-            _insert.Parameters.Add("$time", SqliteType.Integer),
-            _insert.Parameters.Add("$action", SqliteType.Text),
-            _insert.Parameters.Add("$actor", SqliteType.Text),
-            _insert.Parameters.Add("$etype", SqliteType.Text),
-            _insert.Parameters.Add("$eid", SqliteType.Text),
-            _insert.Parameters.Add("$category", SqliteType.Text),
-            _insert.Parameters.Add("$source", SqliteType.Text),
-            _insert.Parameters.Add("$outcome", SqliteType.Text),
-            _insert.Parameters.Add("$ai", SqliteType.Integer),
-            _insert.Parameters.Add("$aname", SqliteType.Text),
-            _insert.Parameters.Add("$aemail", SqliteType.Text),
-            _insert.Parameters.Add("$ename", SqliteType.Text),
-            _insert.Parameters.Add("$doc", SqliteType.Blob),
-        ];
-        _insert.Prepare();
-        _text = conn.CreateCommand();
-        _text.Transaction = tx;
-        _text.CommandText = PartitionSchema.InsertText;
-        _textSeq = _text.Parameters.Add("$seq", SqliteType.Integer);
-        _body = _text.Parameters.Add("$body", SqliteType.Text);
-        _text.Prepare();
-    }
-
-    /// <summary>Stored, Duplicate (already in this partition) or Rejected for this event alone.</summary>
-    public AppendResult Execute(long seq, AuditEvent e, byte[] doc, string body)
-    {
-        _p[0].Value = seq;
-        _p[1].Value = e.OrgId;
-        _p[2].Value = e.Id;
-        _p[3].Value = SqlTime.ToUnixMs(e.Time);
-        _p[4].Value = Value(e.Action);
-        _p[5].Value = Value(e.Actor?.Id);
-        _p[6].Value = Value(e.Entity?.Type);
-        _p[7].Value = Value(e.Entity?.Id);
-        _p[8].Value = Value(e.Category);
-        _p[9].Value = Value(e.Source);
-        _p[10].Value = Value(e.Outcome);
-        _p[11].Value = e.Ai is null ? 0 : 1;
-        _p[12].Value = Value(e.Actor?.Name);
-        _p[13].Value = Value(e.Actor?.Email);
-        _p[14].Value = Value(e.Entity?.Name);
-        _p[15].Value = doc;
-        int changed;
-        try
-        {
-            changed = _insert.ExecuteNonQuery();
-        }
-        catch (SqliteException ex) when (StoreErrors.IsPerEvent(ex))
-        {
-            return AppendResult.Rejected($"the embedded store refused the event: {ex.Message}");
-        }
-
-        if (changed == 0)
-        {
-            return AppendResult.Duplicate;
-        }
-
-        _textSeq.Value = seq;
-        _body.Value = body;
-        _text.ExecuteNonQuery();
-        return AppendResult.Stored;
-    }
-
-    public void Dispose()
-    {
-        _insert.Dispose();
-        _text.Dispose();
-    }
-
-    private static object Value(string? s) => (object?)s ?? DBNull.Value;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not merge the tail of partition {Partition} ({Rows} rows) into its indexes; the rows stay readable and the merge is tried again")]
+    private partial void LogMergeFailed(Exception ex, string partition, long rows);
 }

@@ -99,8 +99,14 @@ internal sealed class ScanPlan
     /// Adds the ordered row streams of one partition to <paramref name="streams"/>; returns the rows
     /// the free-text probe examined (part of the request's work budget).
     /// </summary>
-    public int OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams, bool textScopedByOrg)
+    public int OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams, bool textScopedByOrg, DocReader? tail = null)
     {
+        if (tail is not null)
+        {
+            // The rows not merged yet: no index, at most a merge's worth, every filter checked on the row.
+            streams.Add(RowStream.Open(tail, Command(conn, "tail", null, -1)));
+        }
+
         var match = textScopedByOrg ? _matchScoped : _matchPlain;
         var probed = 0;
         if (match is not null)
@@ -143,6 +149,10 @@ internal sealed class ScanPlan
         {
             sql.Append(", {0} AS m FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN events e ON e.seq = t.r");
             cmd.Parameters.AddWithValue("$m", match ?? _matchScoped);
+        }
+        else if (index == "tail")
+        {
+            sql.Append(", {0} AS m FROM events_tail e");
         }
         else
         {
@@ -319,16 +329,16 @@ internal sealed class RowStream : IDisposable
     private string? Text(int ordinal) => _reader.IsDBNull(ordinal) ? null : _reader.GetString(ordinal);
 }
 
-/// <summary>Fetches stored documents by row number on one connection (a prepared point lookup).</summary>
+/// <summary>Fetches stored documents by row number on one connection (a prepared point lookup), from <c>events</c> or the tail.</summary>
 internal sealed class DocReader : IDisposable
 {
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _seq;
 
-    public DocReader(SqliteConnection conn)
+    public DocReader(SqliteConnection conn, bool tail = false)
     {
         _command = conn.CreateCommand();
-        _command.CommandText = "SELECT doc FROM events WHERE seq = $seq";
+        _command.CommandText = tail ? "SELECT doc FROM events_tail WHERE seq = $seq" : "SELECT doc FROM events WHERE seq = $seq";
         _seq = _command.Parameters.Add("$seq", SqliteType.Integer);
     }
 

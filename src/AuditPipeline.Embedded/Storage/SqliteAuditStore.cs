@@ -33,6 +33,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly PartitionCatalog _catalog;
     private readonly PartitionWriter? _writer;
     private readonly FileStream? _lock;
+    private readonly string _synchronous = "FULL";
+    private readonly long _mergeAfterMs;
+    private readonly Timer? _idleMerge;
     private int _disposed;
 
     public SqliteAuditStore(
@@ -79,7 +82,10 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             throw;
         }
 
-        _writer = new PartitionWriter(_catalog, registry);
+        _synchronous = options.Value.Synchronous;
+        _mergeAfterMs = (long)options.Value.MergeAfter.TotalMilliseconds;
+        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _logger);
+        _idleMerge = new Timer(static s => ((SqliteAuditStore)s!).MergeIdleTails(), this, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
     internal string DataPath => _path;
@@ -129,7 +135,10 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             }
 
             using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT doc FROM events WHERE org_id = $org AND id = $id";
+            // The tail (not merged yet) first: a merge in between then shows the row in events instead.
+            cmd.CommandText = p.HasTail
+                ? "SELECT doc FROM events_tail WHERE org_id = $org AND id = $id UNION ALL SELECT doc FROM events WHERE org_id = $org AND id = $id"
+                : "SELECT doc FROM events WHERE org_id = $org AND id = $id";
             cmd.Parameters.AddWithValue("$org", orgId);
             cmd.Parameters.AddWithValue("$id", eventId);
             using var reader = cmd.ExecuteReader();
@@ -264,8 +273,15 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             return;
         }
 
+        _idleMerge?.Dispose();
         if (_writer is not null && _writeGate.Wait(TimeSpan.FromSeconds(30)))
         {
+            // On a graceful stop every tail goes into its indexes, so the files at rest hold one table of events.
+            foreach (var p in _catalog.All)
+            {
+                _writer.Merge(p);
+            }
+
             try
             {
                 // Ids still held in memory; if this fails, start-up indexes them again from the partitions.
@@ -280,6 +296,68 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         SqliteConnection.ClearAllPools();
         _writeGate.Dispose();
         _lock?.Dispose();
+    }
+
+    /// <summary>Merges every partition's tail into its indexes now (tests; a graceful close does the same).</summary>
+    internal void MergeAllTails()
+    {
+        if (_writer is null)
+        {
+            return;
+        }
+
+        _writeGate.Wait();
+        try
+        {
+            foreach (var p in _catalog.All)
+            {
+                _writer.Merge(p);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Merges tails that have waited <see cref="EmbeddedStoreOptions.MergeAfter"/>, when no batch is
+    /// being written (it never waits for the gate: a busy writer merges full tails itself).
+    /// </summary>
+    internal void MergeIdleTails()
+    {
+        if (_writer is null || Volatile.Read(ref _disposed) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_writeGate.Wait(0))
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = Environment.TickCount64;
+            foreach (var p in _catalog.All)
+            {
+                if (p.TailRows > 0 && now - p.TailSince >= _mergeAfterMs)
+                {
+                    _writer.Merge(p);
+                }
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     /// <summary>Up to <paramref name="take"/> matches newest first, examining at most <paramref name="budget"/> rows.</summary>
@@ -309,17 +387,17 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
-    internal static SqliteConnection Open(string connectionString)
+    internal static SqliteConnection Open(string connectionString, string synchronous = "FULL")
     {
         var conn = new SqliteConnection(connectionString);
         try
         {
             conn.Open();
             using var cmd = conn.CreateCommand();
-            // Checkpoints every 8,192 pages (32 MiB) rather than 1,000: hot index pages are copied back
-            // to the database file far less often; the log is cut back to 64 MiB afterwards.
-            cmd.CommandText = "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; " +
-                "PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;";
+            // Checkpoints every 8,192 pages (128 MiB of 16 KiB pages) rather than 1,000: hot index pages
+            // are copied back to the database file far less often; the log is cut back to 64 MiB afterwards.
+            cmd.CommandText = (string.Equals(synchronous, "NORMAL", StringComparison.OrdinalIgnoreCase) ? "PRAGMA synchronous = NORMAL; " : "PRAGMA synchronous = FULL; ") +
+                "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;";
             cmd.ExecuteNonQuery();
             return conn;
         }

@@ -287,6 +287,9 @@ public sealed class SqliteAuditStoreTests : IDisposable
             Entity = new("deal", "deal_999", "Zanzibar Holdings"),
         };
         await store.AppendAsync([.. events, needle], Ct);
+
+        // The plan under test is the indexed table's: the events leave the tail first.
+        store.MergeAllTails();
         var plan = ScanPlan.For(new AuditQuery { OrgId = "org_42", Terms = ["zanzi"] });
 
         using var conn = SqliteAuditStore.Open(store.Partitions.Single().Location.ConnectionString);

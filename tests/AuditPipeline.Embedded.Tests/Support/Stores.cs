@@ -6,11 +6,21 @@ namespace AuditPipeline.Embedded.Tests.Support;
 
 internal static class Stores
 {
-    public static SqliteAuditStore Open(string path, RetentionPlanRegistry? registry = null, RetentionOptions? retention = null)
+    /// <param name="mergeRows">
+    /// When a partition's tail is merged into its indexes: the default keeps a test's few events in the
+    /// tail; 1 merges after every batch (every read then goes through the indexes).
+    /// </param>
+    public static SqliteAuditStore Open(string path, RetentionPlanRegistry? registry = null, RetentionOptions? retention = null, int? mergeRows = null)
     {
         retention ??= new RetentionOptions();
+        var options = new EmbeddedStoreOptions { Path = path };
+        if (mergeRows is { } rows)
+        {
+            options.MergeRows = rows;
+        }
+
         return new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = path }),
+            Options.Create(options),
             registry ?? new RetentionPlanRegistry(Options.Create(retention)),
             Options.Create(retention));
     }
