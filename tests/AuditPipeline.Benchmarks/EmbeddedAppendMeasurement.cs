@@ -18,7 +18,7 @@ namespace AuditPipeline.Benchmarks;
 /// appends the same events to the in-memory reference store (the floor: everything but SQLite) and then
 /// to a fresh embedded store, and prints both with the CPU time per event.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N] [--sync Full|Normal]
 /// </code>
 /// <c>--keep N</c> first fills the store with N events (not timed) and then times the append of
 /// <c>--events</c> more, which is how "append cost does not grow with the store" is measured.
@@ -32,6 +32,7 @@ internal static class EmbeddedAppendMeasurement
         var batchSize = Option(args, "--batch", 1000);
         var rounds = Option(args, "--rounds", 2);
         var prefill = Option(args, "--keep", 0);
+        var synchronous = OptionText(args, "--sync") ?? "Full";
         var dir = OptionText(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "auditpipeline-append");
         var retention = new RetentionOptions
         {
@@ -41,7 +42,7 @@ internal static class EmbeddedAppendMeasurement
         var end = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
         var start = end.AddMonths(-months);
 
-        Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, batches of {batchSize:N0}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, batches of {batchSize:N0}, synchronous={synchronous}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
         var prefillEvents = prefill > 0 ? Generate(prefill, start, end, seed: 7, idPrefix: "pre") : [];
         for (var round = 1; round <= rounds; round++)
         {
@@ -55,7 +56,7 @@ internal static class EmbeddedAppendMeasurement
                 Directory.Delete(dir, recursive: true);
             }
 
-            using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir }), registry, Options.Create(retention));
+            using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir, Synchronous = synchronous }), registry, Options.Create(retention));
             if (prefillEvents.Count > 0)
             {
                 var (fillRate, _) = await TimeAppend(store, prefillEvents, batchSize);

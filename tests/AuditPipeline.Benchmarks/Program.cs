@@ -16,6 +16,7 @@ return args switch
     ["embedded-append", .. var rest] => await EmbeddedAppendMeasurement.RunAsync(rest),
     ["kafka", .. var rest] => await KafkaThroughput.RunAsync(rest),
     ["chaos", .. var rest] => await KafkaChaos.RunAsync(rest),
+    ["kafka-e2e", .. var rest] => await KafkaEndToEnd.RunAsync(rest),
     ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),
     ["integrity", .. var rest] => await IntegrityMeasurement.RunAsync(rest),
     _ => Run(args),

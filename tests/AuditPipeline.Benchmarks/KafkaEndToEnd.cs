@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using AuditPipeline.EndToEnd.Tests.Support;
+using AuditPipeline.Kafka.Tests.Support;
+using Confluent.Kafka;
+
+namespace AuditPipeline.Benchmarks;
+
+/// <summary>
+/// The product as its own process, end to end: librdkafka's mock cluster (in this process) holds a
+/// backlog shaped like issue 11's (45 partitions over the four source topics, events spread over five
+/// months and two retention classes, one organisation on an enterprise plan from the plans topic, 2 %
+/// malformed); a bare consumer reads it once as the baseline, then the real worker executable
+/// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered.
+/// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
+/// <code>
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered]
+/// </code>
+/// <c>--ordered</c> gives each source partition its events in time order (a live stream); the default
+/// spreads every partition's events over the five months at random (a replayed backlog: the worst case
+/// for a time-ordered index).
+/// </summary>
+internal static class KafkaEndToEnd
+{
+    private static readonly (string Kind, int Partitions)[] Topics = [("crm", 12), ("auth", 11), ("ai", 11), ("platform", 11)];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var messages = Option(args, "--messages", 105_000);
+        var rounds = Option(args, "--rounds", 1);
+        var integrity = OptionText(args, "--integrity") ?? "true";
+        var synchronous = OptionText(args, "--sync") ?? "Full";
+        var ordered = args.Contains("--ordered");
+
+        using var cluster = new MockKafkaCluster();
+        var suffix = MockKafkaCluster.UniqueName("e2e");
+        var names = Topics.ToDictionary(t => t.Kind, t => $"{t.Kind}-{suffix}");
+        foreach (var (kind, partitions) in Topics)
+        {
+            cluster.CreateTopic(names[kind], partitions);
+        }
+
+        var dlq = $"dlq-{suffix}";
+        var plans = $"plans-{suffix}";
+        cluster.CreateTopic(dlq, 3);
+        cluster.CreateTopic(plans, 1);
+        await cluster.ProduceAsync(plans, "org_ent", """{"org_id":"org_ent","plan":"enterprise","retention_years":5,"effective_from":"2020-01-01T00:00:00Z"}""");
+
+        var (records, lines, malformed) = Generate(names, messages, ordered);
+        var produce = Stopwatch.StartNew();
+        cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
+        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}; {Environment.ProcessorCount} cores, load {Load()}"));
+
+        for (var round = 1; round <= rounds; round++)
+        {
+            var bare = BareConsumer(cluster, names.Values, messages);
+            Console.WriteLine(FormattableString.Invariant($"round {round}: bare consumer      {messages / bare.TotalSeconds,9:N0} msg/s ({bare.TotalSeconds:N2} s from the assignment)"));
+
+            using var sandbox = new WorkerSandbox("kafka-e2e");
+            var (rate, total, stored, dead) = await RunWorker(sandbox, messages,
+            [
+                "--Inbox:Path=",
+                $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
+                $"--Kafka:GroupId=group-{suffix}-{round}",
+                .. names.Select(t => $"--Kafka:Topics:{t.Key}={t.Value}"),
+                $"--Kafka:DeadLetterTopic={dlq}",
+                $"--Kafka:PlansTopic={plans}",
+                "--Kafka:Client:session.timeout.ms=6000",
+                $"--Integrity:Enabled={integrity}",
+                $"--Store:Embedded:Synchronous={synchronous}",
+                "--Ingest:BatchSize=1000",
+            ]);
+            Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; load {Load()}"));
+
+            if (args.Contains("--inbox"))
+            {
+                using var inbox = new WorkerSandbox("inbox-e2e");
+                foreach (var (kind, kindLines) in lines)
+                {
+                    File.WriteAllLines(Path.Combine(inbox.Inbox, $"{kind}-bench.jsonl"), kindLines);
+                }
+
+                var (irate, itotal, istored, idead) = await RunWorker(inbox, messages,
+                [
+                    $"--Integrity:Enabled={integrity}",
+                    $"--Store:Embedded:Synchronous={synchronous}",
+                    "--Ingest:BatchSize=1000",
+                    "--Retention:Orgs:org_ent:Plan=enterprise",
+                    "--Retention:Orgs:org_ent:Years=5",
+                ]);
+                Console.WriteLine(FormattableString.Invariant($"round {round}: worker (inbox)     {irate,9:N0} msg/s from the first stored event ({itotal:N1} s including start-up; {istored:N0} stored, {idead:N0} dead-lettered); load {Load()}"));
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Starts the worker, polls its counters until every message is accounted for, stops it with SIGTERM.</summary>
+    private static async Task<(double Rate, double Total, double Stored, double Dead)> RunWorker(WorkerSandbox sandbox, int messages, string[] extra)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var worker = sandbox.Start(extra);
+        await sandbox.WaitReadyAsync(worker, TimeSpan.FromMinutes(2));
+        TimeSpan? first = null;
+        double stored = 0, dead = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(20);
+        while (stored + dead < messages)
+        {
+            if (worker.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The worker accounted for only {stored + dead:N0} of {messages:N0} messages.\n{worker.Log}");
+            }
+
+            await Task.Delay(50);
+            stored = await sandbox.MetricAsync("audit_events_stored_total");
+            dead = await sandbox.MetricAsync("audit_events_dead_lettered_total");
+            if (first is null && stored > 0)
+            {
+                first = clock.Elapsed;
+            }
+        }
+
+        var done = clock.Elapsed;
+        await worker.DisposeAsync();
+        return ((messages - 0.0) / (done - first!.Value).TotalSeconds, done.TotalSeconds, stored, dead);
+    }
+
+    private static (List<(string, byte[]?, byte[]?, int?)> Records, Dictionary<string, List<string>> Lines, int Malformed) Generate(Dictionary<string, string> topics, int count, bool ordered)
+    {
+        var records = new List<(string, byte[]?, byte[]?, int?)>(count);
+        var lines = topics.Keys.ToDictionary(k => k, _ => new List<string>());
+        var random = new Random(11);
+        var end = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1).AddDays(-1);
+        var start = end.AddMonths(-5);
+        var spanMs = (long)(end - start).TotalMilliseconds;
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var malformed = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var (kind, partitions) = Topics[i % 4];
+            var org = (i % 5) switch { 0 => "org_ent", 1 => "org_small", _ => "org_acme" };
+            var t = ordered ? start.AddMilliseconds(spanMs * (double)i / count) : start.AddMilliseconds(random.NextInt64(spanMs));
+            var iso = t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            var id = $"{run}_{i}";
+            var user = $"usr_{i % 37}";
+            string json;
+            if (i % 50 == 49)
+            {
+                json = $$$"""{"id":"bad_{{{id}}}","org_id":"{{{org}}}","note":"no type, no time"}""";
+                malformed++;
+            }
+            else
+            {
+                json = kind switch
+                {
+                    "crm" => $$$"""{"id":"evt_{{{id}}}","type":"deal.stage_changed","created_at":"{{{iso}}}","org_id":"{{{org}}}","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0","request_id":"req_9"},"data":{"id":"deal_{{{i % 997}}}","name":"Acme Corp Enterprise"},"before":{"stage":"Demo Scheduled","amount":1000},"after":{"stage":"Proposal Sent","amount":1000}}""",
+                    "auth" => $$$"""{"event_id":"au_{{{id}}}","ts":{{{t.ToUnixTimeMilliseconds()}}},"tenant":"{{{org}}}","event":"login.succeeded","user":{"id":"{{{user}}}","email":"ana@acme.test","name":"Ana Silva"},"ip":"198.51.100.23","ua":"Mozilla/5.0","session_id":"s_1"}""",
+                    "ai" => $$$"""{"action_id":"ai_{{{id}}}","timestamp":"{{{iso}}}","workspace_id":"{{{org}}}","conversation_id":"conv_3","message_id":"msg_17","on_behalf_of":{"user_id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"tool":"update_deal","target":{"type":"deal","id":"deal_{{{i % 997}}}","label":"Acme Corp Enterprise"},"operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],"status":"succeeded","error":null}""",
+                    _ => $$$"""{"event_id":"pl_{{{id}}}","occurred_at":"{{{iso}}}","org_id":"{{{org}}}","category":"data","action":"import.completed","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0"},"target":{"type":"import","id":"imp_4","name":"contacts-nov.csv"},"before":null,"after":null,"details":{"rows":1200,"failed":3}}""",
+                };
+            }
+
+            records.Add((topics[kind], Encoding.UTF8.GetBytes(org), Encoding.UTF8.GetBytes(json), (i / 4) % partitions));
+            lines[kind].Add(json);
+        }
+
+        return (records, lines, malformed);
+    }
+
+    /// <summary>A plain consumer group member reading every record once, touching each value.</summary>
+    private static TimeSpan BareConsumer(MockKafkaCluster cluster, IEnumerable<string> topics, int count)
+    {
+        Stopwatch? assigned = null;
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            GroupId = MockKafkaCluster.UniqueName("bare"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = true,
+            SessionTimeoutMs = 6000,
+        }).SetLogHandler((_, _) => { }).SetPartitionsAssignedHandler((_, _) => assigned ??= Stopwatch.StartNew()).Build();
+        consumer.Subscribe(topics);
+        long read = 0;
+        long checksum = 0;
+        while (read < count)
+        {
+            var r = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"The bare consumer read only {read} records.");
+            checksum += r.Message.Value?.Length ?? 0;
+            read++;
+        }
+
+        var elapsed = assigned!.Elapsed;
+        consumer.Close();
+        GC.KeepAlive(checksum);
+        return elapsed;
+    }
+
+    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+
+    private static int Option(string[] args, string name, int fallback) =>
+        OptionText(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? OptionText(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
