@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Api;
 
@@ -68,10 +68,11 @@ public static class ApiScopes
     public static IReadOnlyList<string> All { get; } = [Read, Export];
 }
 
-internal sealed partial class ApiOptionsValidator : IValidateOptions<ApiOptions>
+internal sealed partial class ApiOptionsValidator : ConfigurationValidator<ApiOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ApiOptions options)
+    public override IEnumerable<string> Problems(ApiOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Keys.Count; i++)
@@ -137,7 +138,7 @@ internal sealed partial class ApiOptionsValidator : IValidateOptions<ApiOptions>
             errors.Add($"{ApiOptions.SectionName}:CsvTimeout must be more than 0 and at most 1.00:00:00 (was {options.CsvTimeout}).");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 
     [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]

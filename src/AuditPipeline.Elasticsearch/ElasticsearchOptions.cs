@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Elasticsearch;
 
@@ -72,18 +72,13 @@ public sealed class ElasticsearchOptions
     public bool RefreshOnWrite { get; set; }
 }
 
-internal sealed class ElasticsearchOptionsValidator : IValidateOptions<ElasticsearchOptions>
+internal sealed class ElasticsearchOptionsValidator : ConfigurationValidator<ElasticsearchOptions>
 {
     private const string S = ElasticsearchOptions.SectionName;
 
-    public ValidateOptionsResult Validate(string? name, ElasticsearchOptions options)
+    public override IEnumerable<string> Problems(ElasticsearchOptions options)
     {
-        var errors = Errors(options).ToList();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    internal static IEnumerable<string> Errors(ElasticsearchOptions o)
-    {
+        var o = options;
         if (string.IsNullOrWhiteSpace(o.Url))
         {
             yield return $"{S}:Url must be set to the cluster's address, e.g. https://elasticsearch:9200.";

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Embedded;
 
@@ -39,15 +39,16 @@ public sealed class EmbeddedStoreOptions
         string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
 }
 
-internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedStoreOptions>
+internal sealed class EmbeddedStoreOptionsValidator : ConfigurationValidator<EmbeddedStoreOptions>
 {
-    public ValidateOptionsResult Validate(string? name, EmbeddedStoreOptions options)
+    public override IEnumerable<string> Problems(EmbeddedStoreOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Path))
         {
             errors.Add($"{EmbeddedStoreOptions.SectionName}:Path must not be empty.");
-            return ValidateOptionsResult.Fail(errors);
+            return errors;
         }
 
         if (options.MaxScanRows < 1000)
@@ -59,7 +60,7 @@ internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedS
         {
             // A read-only store creates nothing. A missing directory reads as an empty store: verify then
             // names every sealed event as missing instead of refusing to look (a deleted store is tampering too).
-            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+            return errors;
         }
 
         CheckDirectory($"{EmbeddedStoreOptions.SectionName}:Path", options.Path, errors);
@@ -76,7 +77,7 @@ internal sealed class EmbeddedStoreOptionsValidator : IValidateOptions<EmbeddedS
             CheckDirectory($"{EmbeddedStoreOptions.SectionName}:ArchivePath", options.ResolvedArchivePath, errors);
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 
     private static void CheckDirectory(string key, string path, List<string> errors)

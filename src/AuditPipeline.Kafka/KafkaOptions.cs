@@ -1,5 +1,5 @@
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Normalization;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Kafka;
 
@@ -91,7 +91,7 @@ public sealed class KafkaTopicsOptions
 }
 
 /// <summary>Every problem with the Kafka section, each naming the key to fix.</summary>
-internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+internal sealed class KafkaOptionsValidator : ConfigurationValidator<KafkaOptions>
 {
     /// <summary>Properties the source sets itself; configuring them would break its guarantees.</summary>
     private static readonly Dictionary<string, string> OwnedClientProperties = new(StringComparer.OrdinalIgnoreCase)
@@ -107,14 +107,9 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         ["delivery.timeout.ms"] = "the dead-letter producer never times a record out (a timed-out record may have been written, and a resend would duplicate it)",
     };
 
-    public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+    public override IEnumerable<string> Problems(KafkaOptions options)
     {
-        var errors = Errors(options).ToList();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    internal static IEnumerable<string> Errors(KafkaOptions o)
-    {
+        var o = options;
         if (!o.Enabled)
         {
             yield break;

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Api.Auth;
 
@@ -16,11 +16,13 @@ public sealed class ViewerTokenOptions
     public int ViewerTokenMinutes { get; set; } = 15;
 }
 
-internal sealed class ViewerTokenOptionsValidator : IValidateOptions<ViewerTokenOptions>
+internal sealed class ViewerTokenOptionsValidator : ConfigurationValidator<ViewerTokenOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ViewerTokenOptions options) =>
-        options.ViewerTokenMinutes is < 1 or > ViewerTokenOptions.MaxMinutes
-            ? ValidateOptionsResult.Fail(
-                $"{ApiOptions.SectionName}:ViewerTokenMinutes must be between 1 and {ViewerTokenOptions.MaxMinutes} (was {options.ViewerTokenMinutes}).")
-            : ValidateOptionsResult.Success;
+    public override IEnumerable<string> Problems(ViewerTokenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.ViewerTokenMinutes is < 1 or > ViewerTokenOptions.MaxMinutes
+            ? [$"{ApiOptions.SectionName}:ViewerTokenMinutes must be between 1 and {ViewerTokenOptions.MaxMinutes} (was {options.ViewerTokenMinutes})."]
+            : [];
+    }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Api.Exports;
 
@@ -56,10 +56,11 @@ public sealed class ExportOptions
     public string? WebhookSecret { get; set; }
 }
 
-internal sealed class ExportOptionsValidator : IValidateOptions<ExportOptions>
+internal sealed class ExportOptionsValidator : ConfigurationValidator<ExportOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ExportOptions options)
+    public override IEnumerable<string> Problems(ExportOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         var s = ExportOptions.SectionName;
         if (string.IsNullOrWhiteSpace(options.Path))
@@ -139,6 +140,6 @@ internal sealed class ExportOptionsValidator : IValidateOptions<ExportOptions>
             }
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using AuditPipeline.Core.Configuration;
 
 namespace AuditPipeline.Embedded.Inbox;
 
@@ -25,10 +25,11 @@ public sealed class InboxOptions
     public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
 }
 
-internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
+internal sealed class InboxOptionsValidator : ConfigurationValidator<InboxOptions>
 {
-    public ValidateOptionsResult Validate(string? name, InboxOptions options)
+    public override IEnumerable<string> Problems(InboxOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Path))
         {
@@ -56,6 +57,6 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
             errors.Add($"{InboxOptions.SectionName}:QuietPeriod must be between 00:00:00 and 01:00:00 (was {options.QuietPeriod}).");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

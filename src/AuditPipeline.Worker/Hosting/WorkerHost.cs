@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using AuditPipeline.Core;
 using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Integrity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;

@@ -6,6 +6,7 @@ using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
