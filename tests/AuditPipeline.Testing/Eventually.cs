@@ -10,14 +10,17 @@ namespace AuditPipeline.Testing;
 /// </summary>
 public static class Eventually
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan DefaultPoll = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Waits until <paramref name="condition"/> is true; <paramref name="describe"/> says what was awaited and what is seen.</summary>
     public static Task TrueAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe) =>
         TrueAsync(() => Task.FromResult(condition()), timeout, describe);
 
-    /// <summary>Waits until <paramref name="condition"/> is true; for conditions that ask a store or an endpoint.</summary>
-    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    /// <summary>
+    /// Waits until <paramref name="condition"/> is true; for conditions that ask a store or an endpoint
+    /// (<paramref name="poll"/> spaces out costly ones). An exception from the condition ends the wait at once.
+    /// </summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe, TimeSpan? poll = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(describe);
@@ -29,12 +32,12 @@ public static class Eventually
                 Assert.Fail($"Timed out after {timeout}: {describe()}");
             }
 
-            await Task.Delay(PollInterval, TestContext.Current.CancellationToken);
+            await Task.Delay(poll ?? DefaultPoll, TestContext.Current.CancellationToken);
         }
     }
 
     /// <summary>Waits until <paramref name="read"/> returns a value <paramref name="accept"/> takes, and returns it.</summary>
-    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> accept, TimeSpan timeout, string awaited)
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> accept, TimeSpan timeout, string awaited, TimeSpan? poll = null)
     {
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(accept);
@@ -52,7 +55,7 @@ public static class Eventually
                 Assert.Fail($"Timed out after {timeout} waiting for {awaited}; last seen: {value}");
             }
 
-            await Task.Delay(PollInterval, TestContext.Current.CancellationToken);
+            await Task.Delay(poll ?? DefaultPoll, TestContext.Current.CancellationToken);
         }
     }
 }

@@ -4,7 +4,7 @@ using AuditPipeline.Core.Normalization;
 namespace AuditPipeline.Testing;
 
 /// <summary>
-/// The raw messages of the four source kinds exactly as the contract's examples show them (docs/formats.md),
+/// The raw messages of the four source kinds exactly as the contract's examples show them (docs/MESSAGES.md),
 /// one line of JSON each, with the id, organisation and time as parameters. Every test and benchmark that
 /// needs a valid raw message starts from these, so a change of the example formats is made in one place.
 /// </summary>
