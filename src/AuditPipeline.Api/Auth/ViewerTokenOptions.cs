@@ -1,5 +1,3 @@
-using AuditPipeline.Core.Configuration;
-
 namespace AuditPipeline.Api.Auth;
 
 /// <summary>
@@ -14,15 +12,4 @@ public sealed class ViewerTokenOptions
 
     /// <summary>How long a token minted by <c>POST /v1/orgs/{orgId}/viewer-tokens</c> is accepted.</summary>
     public int ViewerTokenMinutes { get; set; } = 15;
-}
-
-internal sealed class ViewerTokenOptionsValidator : ConfigurationValidator<ViewerTokenOptions>
-{
-    public override IEnumerable<string> Problems(ViewerTokenOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.ViewerTokenMinutes is < 1 or > ViewerTokenOptions.MaxMinutes
-            ? [$"{ApiOptions.SectionName}:ViewerTokenMinutes must be between 1 and {ViewerTokenOptions.MaxMinutes} (was {options.ViewerTokenMinutes})."]
-            : [];
-    }
 }
