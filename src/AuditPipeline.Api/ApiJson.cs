@@ -6,15 +6,6 @@ using AuditPipeline.Core.Notifications;
 
 namespace AuditPipeline.Api;
 
-/// <summary>A page of events: <c>{"items":[AuditEvent...],"nextCursor":"..."|null}</c>.</summary>
-public sealed record EventPage(IReadOnlyList<AuditEvent> Items, string? NextCursor);
-
-/// <summary>The answer to <c>POST .../exports</c>: <c>{"id","status":"queued"}</c>.</summary>
-public sealed record ExportAccepted(string Id, string Status);
-
-/// <summary><c>{"id","status":"queued|running|completed|failed","rowCount","sha256","error"}</c>.</summary>
-public sealed record ExportStatus(string Id, string Status, long? RowCount, string? Sha256, string? Error);
-
 /// <summary>Writes events through <see cref="AuditJson"/>, so the API has exactly the one AuditEvent shape.</summary>
 internal sealed class AuditEventJsonConverter : JsonConverter<AuditEvent>
 {

@@ -4,6 +4,7 @@ using AuditPipeline.Api.Exports;
 using AuditPipeline.Api.Notifications;
 using AuditPipeline.Api.Querying;
 using AuditPipeline.Api.Viewer;
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Notifications;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,14 +42,11 @@ public static class AuditApiServiceCollectionExtensions
 {
     public static IServiceCollection AddAuditApi(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
-        services.AddOptions<ExportOptions>().Bind(configuration.GetSection(ExportOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExportOptions>, ExportOptionsValidator>());
+        services.AddValidatedOptions<ApiOptions, ApiOptionsValidator>(configuration.GetSection(ApiOptions.SectionName));
+        services.AddValidatedOptions<ExportOptions, ExportOptionsValidator>(configuration.GetSection(ExportOptions.SectionName));
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<ViewerTokenOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ViewerTokenOptions>, ViewerTokenOptionsValidator>());
+        services.AddValidatedOptions<ViewerTokenOptions, ViewerTokenOptionsValidator>(configuration.GetSection(ApiOptions.SectionName));
         services.AddSingleton(sp => new ViewerTokenProtector(
             CursorKeyProvider.Load(sp.GetRequiredService<IOptions<ApiOptions>>(), sp.GetRequiredService<IOptions<ExportOptions>>()),
             sp.GetRequiredService<TimeProvider>(),

@@ -325,9 +325,3 @@ internal sealed partial class AuditBulkWriter(
     /// <summary>One event on its way: <see cref="Id"/> is the document id (the event id, or org/id when another organisation holds it).</summary>
     private sealed record BulkItem(int Position, string Id, string EventId, string OrgId, RetentionClass Class, string Index, byte[] Document);
 }
-
-/// <summary>
-/// Elasticsearch refused a whole bulk request of several events for a reason that will not pass
-/// (not unavailability): the pipeline splits the batch until the event that causes it is alone.
-/// </summary>
-public sealed class BulkRequestRefusedException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using Elastic.Clients.Elasticsearch;
@@ -24,11 +25,8 @@ public static class ElasticsearchServiceCollectionExtensions
     public static IServiceCollection AddElasticsearchStore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddElasticsearchSetup(configuration);
-        services.AddOptions<ElasticsearchOptions>()
-            .Bind(configuration.GetSection(ElasticsearchOptions.SectionName))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ElasticsearchOptions>, ElasticsearchOptionsValidator>());
-        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName));
+        services.AddValidatedOptions<ElasticsearchOptions, ElasticsearchOptionsValidator>(configuration.GetSection(ElasticsearchOptions.SectionName));
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration.GetSection(RetentionOptions.SectionName));
         services.TryAddSingleton<RetentionPlanRegistry>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => ElasticsearchConnection.CreateClient(sp.GetRequiredService<IOptions<ElasticsearchOptions>>().Value));
@@ -72,7 +70,7 @@ public static class ElasticsearchServiceCollectionExtensions
             return registered;
         }
 
-        var errors = ElasticsearchOptionsValidator.Errors(fallback).ToList();
+        var errors = new ElasticsearchOptionsValidator().Problems(fallback).ToList();
         if (errors.Count > 0)
         {
             throw new OptionsValidationException(ElasticsearchOptions.SectionName, typeof(ElasticsearchOptions), errors);

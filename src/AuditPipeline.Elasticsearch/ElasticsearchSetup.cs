@@ -160,12 +160,12 @@ public sealed partial class ElasticsearchSetup
     private static bool SecurityDisabled(EsResponse response) =>
         Encoding.UTF8.GetString(response.Body).Contains("Security must be explicitly enabled", StringComparison.OrdinalIgnoreCase);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Setup request {Path} got {Failure}; trying again in {Delay}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The setup request {Path} got {Failure}; trying again in {Delay}")]
     private partial void LogSetupRetry(string path, string failure, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot repository {Repository} cannot be used ({Reason}); archiving to cold nodes instead")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot repository {Repository} cannot be used ({Reason}); archiving to cold nodes instead")]
     private partial void LogSnapshotsUnavailable(string repository, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Setup request {Path} failed: {Failure}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The setup request {Path} failed: {Failure}")]
     private partial void LogSetupFailed(string path, string failure);
 }

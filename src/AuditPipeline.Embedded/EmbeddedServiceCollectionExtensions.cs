@@ -1,3 +1,4 @@
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Retention;
@@ -5,7 +6,6 @@ using AuditPipeline.Embedded.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded;
 
@@ -21,10 +21,7 @@ public static class EmbeddedServiceCollectionExtensions
 {
     public static IServiceCollection AddEmbeddedStore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<EmbeddedStoreOptions>()
-            .Bind(configuration.GetSection(EmbeddedStoreOptions.SectionName))
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmbeddedStoreOptions>, EmbeddedStoreOptionsValidator>());
+        services.AddValidatedOptions<EmbeddedStoreOptions, EmbeddedStoreOptionsValidator>(configuration.GetSection(EmbeddedStoreOptions.SectionName));
         services.AddRetentionDefaults(configuration);
         services.TryAddSingleton<SqliteAuditStore>();
         services.TryAddSingleton<IAuditStore>(sp => sp.GetRequiredService<SqliteAuditStore>());
@@ -48,7 +45,7 @@ public static class EmbeddedServiceCollectionExtensions
         // The lead's composition may bind Retention too; binding is only added here when nobody did.
         if (!services.Any(d => d.ServiceType == typeof(RetentionPlanRegistry)))
         {
-            services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.SectionName));
+            services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(configuration.GetSection(RetentionOptions.SectionName));
             services.AddSingleton<RetentionPlanRegistry>();
         }
 

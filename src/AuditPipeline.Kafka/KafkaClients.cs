@@ -143,9 +143,9 @@ internal sealed partial class KafkaClients(KafkaOptions options, ILoggerFactory 
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Fatal Kafka client error {Code}: {Reason}; the client will be rebuilt")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Kafka client hit the fatal error {Code} ({Reason}); it will be rebuilt")]
     private partial void LogFatalClientError(ErrorCode code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Kafka client reported the error {Code}: {Reason}")]
     private partial void LogTransientClientError(ErrorCode code, string reason);
 }

@@ -1,3 +1,4 @@
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Notifications;
@@ -96,10 +97,10 @@ public static class KafkaServiceCollectionExtensions
     private static bool AddKafkaOptions(IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(KafkaOptions.SectionName);
+        // Once: binding the section a second time would run its configure step twice.
         if (!services.Any(d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>) && d.ImplementationType == typeof(KafkaOptionsValidator)))
         {
-            services.AddOptions<KafkaOptions>().Bind(section).ValidateOnStart();
-            services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+            services.AddValidatedOptions<KafkaOptions, KafkaOptionsValidator>(section);
         }
 
         if (!(section.Get<KafkaOptions>() ?? new KafkaOptions()).Enabled)

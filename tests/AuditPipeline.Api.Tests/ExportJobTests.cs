@@ -8,6 +8,7 @@ using AuditPipeline.Api.Notifications;
 using AuditPipeline.Api.Tests.Support;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Storage;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AuditPipeline.Api.Tests;
@@ -125,7 +126,8 @@ public sealed class ExportJobTests
     [Fact]
     public async Task An_export_interrupted_by_a_restart_is_run_again_and_completes()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory("api");
+        var directory = temp.Path;
         var store = TestStores.Create(directory);
         var events = Dataset.Generate(400, seed: 6);
         var gated = new GatedStore(store, pauseAfter: 50);
@@ -153,7 +155,8 @@ public sealed class ExportJobTests
     [Fact]
     public async Task An_export_interrupted_too_often_is_failed_with_a_reason_not_lost()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory("api");
+        var directory = temp.Path;
         var jobs = new ExportJobStore(Microsoft.Extensions.Options.Options.Create(new ExportOptions { Path = Path.Combine(directory, "exports") }));
         var id = ExportJobStore.NewId();
         await jobs.SaveAsync(new ExportJob
@@ -178,7 +181,8 @@ public sealed class ExportJobTests
     [Fact]
     public async Task A_completed_export_whose_notification_was_not_settled_is_announced_after_a_restart()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory("api");
+        var directory = temp.Path;
         var jobs = new ExportJobStore(Microsoft.Extensions.Options.Options.Create(new ExportOptions { Path = Path.Combine(directory, "exports") }));
         var id = ExportJobStore.NewId();
         await File.WriteAllTextAsync(jobs.CsvPath(id), "\uFEFFTime\r\n");
@@ -353,36 +357,16 @@ public sealed class ExportJobTests
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static async Task<JsonElement> WaitForAsync(HttpClient client, string id, string wanted)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var status = await StatusAsync(client, id);
-            var now = status.GetProperty("status").GetString();
-            if (now == wanted)
-            {
-                return status;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Export {id} is still {now}: {status}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<JsonElement> WaitForAsync(HttpClient client, string id, string wanted) =>
+        Eventually.ValueAsync(() => StatusAsync(client, id), s => s.GetProperty("status").GetString() == wanted, Patience, $"export {id} to be {wanted}");
 
     private static async Task<AuditEvent> WaitForAuditAsync(IAuditStore store)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var page = await store.QueryAsync(new AuditQuery { OrgId = TestKeys.Org, Actions = ["exported"] }, 10, CancellationToken.None);
-            if (page.Items.Count > 0)
-            {
-                return Assert.Single(page.Items);
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "No audit event of the export appeared");
-            await Task.Delay(20);
-        }
+        var page = await Eventually.ValueAsync(
+            () => store.QueryAsync(new AuditQuery { OrgId = TestKeys.Org, Actions = ["exported"] }, 10, CancellationToken.None),
+            p => p.Items.Count > 0,
+            Patience,
+            "an audit event of the export");
+        return Assert.Single(page.Items);
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using AuditPipeline.Api.Exports;
 using AuditPipeline.Api.Tests.Support;
 using AuditPipeline.Core.Diagnostics;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
@@ -182,20 +183,10 @@ public sealed class ExportLimitTests
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
     }
 
-    private static async Task<JsonElement> WaitForAsync(HttpClient client, string id, string wanted)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var text = await client.GetStringAsync($"{Exports}/{id}");
-            var status = JsonDocument.Parse(text).RootElement.Clone();
-            if (status.GetProperty("status").GetString() == wanted)
-            {
-                return status;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Export {id} did not become {wanted}: {text}");
-            await Task.Delay(25);
-        }
-    }
+    private static Task<JsonElement> WaitForAsync(HttpClient client, string id, string wanted) =>
+        Eventually.ValueAsync(
+            async () => JsonDocument.Parse(await client.GetStringAsync($"{Exports}/{id}")).RootElement.Clone(),
+            s => s.GetProperty("status").GetString() == wanted,
+            Patience,
+            $"export {id} to become {wanted}");
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using AuditPipeline.Api.Tests.Support;
 using AuditPipeline.Core.Storage;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.Api.Tests;
 
@@ -62,14 +63,11 @@ public sealed class FailureTests
 
         using var created = await client.PostAsync($"/v1/orgs/{TestKeys.Org}/exports", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
-        string text;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        do
-        {
-            await Task.Delay(20);
-            text = await client.GetStringAsync($"/v1/orgs/{TestKeys.Org}/exports/{id}");
-        }
-        while (!text.Contains("\"failed\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+        var text = await Eventually.ValueAsync(
+            () => client.GetStringAsync($"/v1/orgs/{TestKeys.Org}/exports/{id}"),
+            t => t.Contains("\"failed\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20),
+            "the export to fail");
 
         Assert.Contains("\"status\":\"failed\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);

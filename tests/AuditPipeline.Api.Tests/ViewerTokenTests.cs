@@ -166,7 +166,8 @@ public sealed class ViewerTokenTests : IAsyncLifetime
     [Fact]
     public async Task A_token_survives_a_restart_and_dies_with_a_rotation_of_its_key()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory("api");
+        var directory = temp.Path;
         var auditStore = TestStores.CreateTemp();
         using var owned = auditStore as IDisposable;
         await auditStore.AppendAsync([Some.Event(orgId: TestKeys.Org)], CancellationToken.None);
@@ -228,19 +229,8 @@ public sealed class ViewerTokenTests : IAsyncLifetime
         return (json.GetProperty("token").GetString()!, json.GetProperty("expiresAt").GetDateTimeOffset());
     }
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            if (await probe() is { } found)
-            {
-                return found;
-            }
-
-            await Task.Delay(50, timeout.Token);
-        }
-    }
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe) =>
+        (await Eventually.ValueAsync(probe, found => found is not null, TimeSpan.FromSeconds(20), "the probe to find something"))!;
 
     /// <summary>Every formatted log message of the host, at every level.</summary>
     private sealed class LogCapture : ILoggerProvider

@@ -4,6 +4,7 @@ using AuditPipeline.Api.Exports;
 using AuditPipeline.Api.Notifications;
 using AuditPipeline.Api.Querying;
 using AuditPipeline.Api.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -113,7 +114,8 @@ public sealed class WebhookAndKeyFileTests
     public void The_generated_cursor_key_file_is_readable_by_its_owner_only_and_no_temporary_file_is_left()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes only.");
-        var dir = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory("api");
+        var dir = temp.Path;
         var exports = Options.Create(new ExportOptions { Path = dir });
 
         var key = CursorKeyProvider.Load(Options.Create(new ApiOptions()), exports);
@@ -124,20 +126,18 @@ public sealed class WebhookAndKeyFileTests
         Assert.Equal(key, again);
         Assert.Equal(32, key.Length);
         Assert.Equal([CursorKeyProvider.FileName], Directory.EnumerateFiles(dir).Select(Path.GetFileName));
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
     public void A_cursor_key_file_that_is_not_a_key_stops_the_start_with_what_to_do()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "auditpipeline-api-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        using var temp = new TempDirectory("api");
+        var dir = temp.Path;
         File.WriteAllText(Path.Combine(dir, CursorKeyProvider.FileName), "not base64!");
 
         var failure = Assert.Throws<InvalidOperationException>(() =>
             CursorKeyProvider.Load(Options.Create(new ApiOptions()), Options.Create(new ExportOptions { Path = dir })));
 
         Assert.Contains("Api:CursorKey", failure.Message, StringComparison.Ordinal);
-        Directory.Delete(dir, recursive: true);
     }
 }

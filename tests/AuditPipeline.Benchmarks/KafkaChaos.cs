@@ -166,7 +166,7 @@ internal static class KafkaChaos
         worker.Log.Split('\n').Count(l => l.Contains("Appending", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
 
     private static int CommitRefusals(WorkerProcess worker) =>
-        worker.Log.Split('\n').Count(l => l.Contains("Commit not accepted", StringComparison.Ordinal) || l.Contains("refused the last commit", StringComparison.Ordinal) || l.Contains("Committing", StringComparison.Ordinal));
+        worker.Log.Split('\n').Count(l => l.Contains("did not accept the commit", StringComparison.Ordinal) || l.Contains("refused the last commit", StringComparison.Ordinal) || l.Contains("Committing", StringComparison.Ordinal));
 
     private static async Task HoldWriteLocksAsync(string data, TimeSpan duration)
     {

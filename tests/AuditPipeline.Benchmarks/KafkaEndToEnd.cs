@@ -12,7 +12,7 @@ namespace AuditPipeline.Benchmarks;
 /// backlog shaped like issue 11's (45 partitions over the four source topics, events spread over five
 /// months and two retention classes, one organisation on an enterprise plan from the plans topic, 2 %
 /// malformed); a bare consumer reads it once as the baseline, then the real worker executable
-/// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered.
+/// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered, and is stopped with SIGTERM.
 /// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
 /// <code>
 /// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered]
@@ -122,7 +122,8 @@ internal static class KafkaEndToEnd
         }
 
         var done = clock.Elapsed;
-        await worker.DisposeAsync();
+        worker.Terminate();
+        await worker.WaitForExitAsync(TimeSpan.FromMinutes(1));
         return ((messages - 0.0) / (done - first!.Value).TotalSeconds, done.TotalSeconds, stored, dead);
     }
 
@@ -131,8 +132,9 @@ internal static class KafkaEndToEnd
         var records = new List<(string, byte[]?, byte[]?, int?)>(count);
         var lines = topics.Keys.ToDictionary(k => k, _ => new List<string>());
         var random = new Random(11);
-        var end = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1).AddDays(-1);
-        var start = end.AddMonths(-5);
+        // Five calendar months up to now (never in the future: Ingest:MaxFutureSkew would refuse it).
+        var end = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var start = new DateTimeOffset(end.Year, end.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(-4);
         var spanMs = (long)(end - start).TotalMilliseconds;
         var run = Guid.NewGuid().ToString("N")[..6];
         var malformed = 0;

@@ -9,7 +9,7 @@ namespace AuditPipeline.Benchmarks;
 /// How long a restarted worker waits for its partitions on librdkafka's mock cluster (session timeout 6 s,
 /// as in the tests; production's default is 45 s): stopped with SIGKILL or SIGTERM, as a dynamic member or a
 /// static one (<c>Kafka:GroupInstanceId</c>). Measured from the new process's "subscribed" log line to its
-/// "Assigned" line, so the process start-up is left out.
+/// "was assigned" line, so the process start-up is left out.
 /// <code>
 /// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-restart [--rounds 3]
 /// </code>
@@ -67,7 +67,7 @@ internal static class KafkaRestart
 
         await using (var first = sandbox.Start(args))
         {
-            await first.WaitForLogAsync("Assigned ", TimeSpan.FromSeconds(90));
+            await first.WaitForLogAsync("was assigned ", TimeSpan.FromSeconds(90));
             if (kill)
             {
                 first.Kill();
@@ -83,7 +83,7 @@ internal static class KafkaRestart
         await using var second = sandbox.Start(args);
         await second.WaitForLogAsync("subscribed to", TimeSpan.FromSeconds(90));
         var subscribed = Stopwatch.GetTimestamp();
-        await second.WaitForLogAsync("Assigned ", TimeSpan.FromSeconds(120));
+        await second.WaitForLogAsync("was assigned ", TimeSpan.FromSeconds(120));
         return Stopwatch.GetElapsedTime(subscribed).TotalSeconds;
     }
 }

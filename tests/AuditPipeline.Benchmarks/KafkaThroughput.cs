@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
+using AuditPipeline.Core;
 using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Kafka;
 using AuditPipeline.Kafka.Source;
@@ -144,15 +144,11 @@ internal static class KafkaThroughput
         {
             var kind = SourceKinds.All[i % 4];
             var org = "org_" + (i % 200).ToString(CultureInfo.InvariantCulture);
-            var iso = t0.AddSeconds(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             var id = $"{run}_{i}";
-            var json = (malformedEvery > 0 && i % malformedEvery == malformedEvery - 1) ? "{\"not\":\"an audit message\"}" : kind switch
-            {
-                SourceKind.Crm => $$$"""{"id":"evt_{{{id}}}","type":"deal.stage_changed","created_at":"{{{iso}}}","org_id":"{{{org}}}","actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0","request_id":"req_9"},"data":{"id":"deal_123","name":"Acme Corp Enterprise"},"before":{"stage":"Demo Scheduled","amount":1000},"after":{"stage":"Proposal Sent","amount":1000}}""",
-                SourceKind.Auth => $$$"""{"event_id":"au_{{{id}}}","ts":{{{t0.AddSeconds(i).ToUnixTimeMilliseconds()}}},"tenant":"{{{org}}}","event":"login.succeeded","user":{"id":"usr_7","email":"ana@acme.test","name":"Ana Silva"},"ip":"198.51.100.23","ua":"Mozilla/5.0","session_id":"s_1"}""",
-                SourceKind.Ai => $$$"""{"action_id":"ai_{{{id}}}","timestamp":"{{{iso}}}","workspace_id":"{{{org}}}","conversation_id":"conv_3","message_id":"msg_17","on_behalf_of":{"user_id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"tool":"update_deal","target":{"type":"deal","id":"deal_123","label":"Acme Corp Enterprise"},"operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],"status":"succeeded","error":null}""",
-                _ => $$$"""{"event_id":"pl_{{{id}}}","occurred_at":"{{{iso}}}","org_id":"{{{org}}}","category":"data","action":"import.completed","actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0"},"target":{"type":"import","id":"imp_4","name":"contacts-nov.csv"},"before":null,"after":null,"details":{"rows":1200,"failed":3}}""",
-            };
+            var prefix = kind switch { SourceKind.Crm => "evt_", SourceKind.Auth => "au_", SourceKind.Ai => "ai_", _ => "pl_" };
+            var json = (malformedEvery > 0 && i % malformedEvery == malformedEvery - 1)
+                ? "{\"not\":\"an audit message\"}"
+                : SamplePayloads.For(kind, prefix + id, org, t0.AddSeconds(i));
             yield return (kind, org, Encoding.UTF8.GetBytes(json));
         }
     }
@@ -368,16 +364,8 @@ internal static class KafkaThroughput
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
         var services = builder.Services;
-        services.AddMetrics();
-        services.AddSingleton<AuditMetrics>();
-        services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.SectionName));
-        services.AddOptions<RetentionOptions>();
+        services.AddAuditCore(builder.Configuration);
         services.AddSingleton(store);
-        services.AddSingleton<AuditNormalizer>();
-        services.AddSingleton<RetentionPlanRegistry>();
-        services.AddSingleton<IngestPipeline>();
-        services.AddSingleton<IIngestQueue>(sp => sp.GetRequiredService<IngestPipeline>());
-        services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddKafkaSource(builder.Configuration);
         return builder.Build();
     }

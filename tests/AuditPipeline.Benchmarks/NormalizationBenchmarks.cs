@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using AuditPipeline.Core.Normalization;
+using AuditPipeline.Testing;
 using BenchmarkDotNet.Attributes;
 
 namespace AuditPipeline.Benchmarks;
@@ -16,18 +17,10 @@ public class NormalizationBenchmarks
 {
     private static readonly Dictionary<string, byte[]> Messages = new()
     {
-        ["crm"] = Encoding.UTF8.GetBytes("""
-            {"id":"evt_a1b2c3d4e5","type":"deal.stage_changed","created_at":"2026-11-29T10:32:00Z","org_id":"org_42","actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15","request_id":"req_9"},"data":{"id":"deal_123","name":"Acme Corp Enterprise"},"before":{"stage":"Demo Scheduled","amount":1000,"currency":"USD","owner":"usr_7"},"after":{"stage":"Proposal Sent","amount":1000,"currency":"USD","owner":"usr_7"}}
-            """),
-        ["auth"] = Encoding.UTF8.GetBytes("""
-            {"event_id":"au_88","ts":1764412320000,"tenant":"org_42","event":"login.failed","user":{"id":"usr_7","email":"ana@acme.test","name":"Ana Silva"},"ip":"198.51.100.23","ua":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15","reason":"bad_password","session_id":null}
-            """),
-        ["ai"] = Encoding.UTF8.GetBytes("""
-            {"action_id":"ai_501","timestamp":"2026-11-29T11:00:05.120+01:00","workspace_id":"org_42","conversation_id":"conv_3","message_id":"msg_17","on_behalf_of":{"user_id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"tool":"update_deal","target":{"type":"deal","id":"deal_123","label":"Acme Corp Enterprise"},"operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],"status":"succeeded","error":null}
-            """),
-        ["platform"] = Encoding.UTF8.GetBytes("""
-            {"event_id":"pl_9","occurred_at":"2026-11-29T12:00:00Z","org_id":"org_42","category":"data","action":"import.completed","actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1)"},"target":{"type":"import","id":"imp_4","name":"contacts-nov.csv"},"before":null,"after":null,"details":{"rows":1200,"failed":3}}
-            """),
+        ["crm"] = Encoding.UTF8.GetBytes(SamplePayloads.Crm()),
+        ["auth"] = Encoding.UTF8.GetBytes(SamplePayloads.Auth()),
+        ["ai"] = Encoding.UTF8.GetBytes(SamplePayloads.Ai()),
+        ["platform"] = Encoding.UTF8.GetBytes(SamplePayloads.Platform()),
     };
 
     private readonly AuditNormalizer _normalizer = new();

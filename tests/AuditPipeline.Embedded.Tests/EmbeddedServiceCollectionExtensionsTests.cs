@@ -2,6 +2,7 @@ using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -39,6 +40,17 @@ public sealed class EmbeddedServiceCollectionExtensionsTests : IDisposable
         var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<EmbeddedStoreOptions>>().Value);
 
         Assert.Contains("Store:Embedded:Path", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_retention_value_stops_the_embedded_store_naming_its_key()
+    {
+        // The store registers Retention itself when nothing else did; it validates it the same way.
+        using var host = Build(new() { ["Store:Embedded:Path"] = _dir.Path, ["Retention:ArchiveAfterDays"] = "0" });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<Core.Retention.RetentionOptions>>().Value);
+
+        Assert.Contains("Retention:ArchiveAfterDays must be at least 1 (was 0).", ex.Failures);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditPipeline.EndToEnd.Tests.Support;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.EndToEnd.Tests;
 
@@ -54,8 +55,15 @@ public sealed class InboxCrashTests : IDisposable
 
         await using var restarted = _sandbox.Start();
         await _sandbox.WaitReadyAsync(restarted, TimeSpan.FromSeconds(60));
-        var ids = await _sandbox.WaitForCountAsync(restarted, Org, validIds.Count, TimeSpan.FromSeconds(180));
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await _sandbox.WaitForCountAsync(restarted, Org, validIds.Count, TimeSpan.FromSeconds(180));
+
+        // Nothing may arrive twice: a message written after all the others, once stored, shows the worker
+        // has read past everything it could still repeat (no fixed wait that a slow machine outlasts).
+        var sentinel = "evt_sentinel";
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(_sandbox.Inbox, "crm-sentinel.jsonl"), SamplePayloads.Crm(sentinel, Org, now) + "\n", TestContext.Current.CancellationToken);
+        validIds.Add(sentinel);
+        var ids = await _sandbox.WaitForCountAsync(restarted, Org, validIds.Count, TimeSpan.FromSeconds(60));
 
         Assert.Equal(validIds.OrderBy(x => x, StringComparer.Ordinal), ids.OrderBy(x => x, StringComparer.Ordinal));
         Assert.True(await _sandbox.MetricAsync("audit_events_stored_total") > 0, "the stop came after everything was ingested");

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditPipeline.EndToEnd.Tests.Support;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.EndToEnd.Tests;
 
@@ -74,9 +75,15 @@ public sealed class InboxRotationTests : IDisposable
         // A last line without a newline: stored once the file has been quiet for a second.
         var last = NextLines(1, expected);
         await AppendAsync(Crm, last[..^1]);
-        var ids = await _sandbox.WaitForCountAsync(worker, Org, expected.Count, TimeSpan.FromSeconds(120));
-        await Task.Delay(1500, Ct);
-        ids = await _sandbox.AllIdsAsync(Org);
+        await _sandbox.WaitForCountAsync(worker, Org, expected.Count, TimeSpan.FromSeconds(120));
+
+        // Nothing may arrive twice: a line written after all the others, once stored, shows the worker has
+        // read past everything it could still repeat (no fixed wait that a slow machine outlasts).
+        // It goes to a platform file: a new crm-* file would be one more candidate for the rotation tracking under test.
+        var sentinel = "pl_rot_sentinel";
+        await File.WriteAllTextAsync(Inbox("platform-sentinel.jsonl"), SamplePayloads.Platform(sentinel, Org, _t0.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)) + "\n", Ct);
+        expected.Add(sentinel);
+        var ids = await _sandbox.WaitForCountAsync(worker, Org, expected.Count, TimeSpan.FromSeconds(60));
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
         Assert.Equal(0, await _sandbox.MetricAsync("audit_events_duplicate_total"));

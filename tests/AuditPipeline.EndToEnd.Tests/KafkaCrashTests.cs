@@ -1,6 +1,7 @@
 using System.Text;
 using AuditPipeline.EndToEnd.Tests.Support;
 using AuditPipeline.Kafka.Tests.Support;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.EndToEnd.Tests;
 
@@ -140,17 +141,9 @@ public sealed class KafkaCrashTests : IDisposable
     private static string Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> r, string name) =>
         r.Message.Headers.TryGetLastBytes(name, out var v) ? Encoding.UTF8.GetString(v) : "";
 
-    private static async Task WaitUntilAsync(Func<bool> condition, WorkerProcess worker)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The dead-letter topic did not receive every malformed message.\n" + worker.Log);
-            }
-
-            await Task.Delay(250);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, WorkerProcess worker) => Eventually.TrueAsync(
+        () => Task.FromResult(condition()),
+        TimeSpan.FromSeconds(60),
+        () => "The dead-letter topic did not receive every malformed message.\n" + worker.Log,
+        poll: TimeSpan.FromMilliseconds(250));
 }

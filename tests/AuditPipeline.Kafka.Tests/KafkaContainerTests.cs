@@ -1,5 +1,6 @@
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Kafka.Tests.Support;
+using AuditPipeline.Testing;
 using Confluent.Kafka;
 using Testcontainers.Kafka;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Kafka.Tests.Support;
+using AuditPipeline.Testing;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -103,7 +104,7 @@ public sealed class KafkaDeadLetterOnceTests(MockKafkaCluster cluster)
     {
         var clients = new KafkaClients(new KafkaOptions { BootstrapServers = "b:9092" }, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         Assert.Equal(0, clients.ProducerConfig().MessageTimeoutMs);
-        var errors = KafkaOptionsValidator.Errors(new KafkaOptions
+        var errors = new KafkaOptionsValidator().Problems(new KafkaOptions
         {
             BootstrapServers = "b:9092",
             Client = new() { ["message.timeout.ms"] = "1000", ["delivery.timeout.ms"] = "1000" },

@@ -3,6 +3,7 @@ using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Kafka.Plans;
 using AuditPipeline.Kafka.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AuditPipeline.Kafka.Tests;

@@ -74,9 +74,9 @@ public sealed class KafkaReadinessTests(MockKafkaCluster cluster)
         var logs = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         Assert.Equal("audit-worker-0", new KafkaClients(new KafkaOptions { BootstrapServers = "b:9092", GroupInstanceId = "audit-worker-0" }, logs).SourceConsumerConfig().GroupInstanceId);
         Assert.Null(new KafkaClients(new KafkaOptions { BootstrapServers = "b:9092" }, logs).SourceConsumerConfig().GroupInstanceId);
-        Assert.Empty(KafkaOptionsValidator.Errors(new KafkaOptions { BootstrapServers = "b:9092", GroupInstanceId = "" }));
+        Assert.Empty(new KafkaOptionsValidator().Problems(new KafkaOptions { BootstrapServers = "b:9092", GroupInstanceId = "" }));
         Assert.Contains(
             "Kafka:Client:group.instance.id must not be set: set Kafka:GroupInstanceId instead.",
-            KafkaOptionsValidator.Errors(new KafkaOptions { BootstrapServers = "b:9092", Client = new() { ["group.instance.id"] = "x" } }));
+            new KafkaOptionsValidator().Problems(new KafkaOptions { BootstrapServers = "b:9092", Client = new() { ["group.instance.id"] = "x" } }));
     }
 }

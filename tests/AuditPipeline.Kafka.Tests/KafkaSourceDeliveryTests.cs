@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Kafka.Tests.Support;
+using AuditPipeline.Testing;
 using Confluent.Kafka;
 
 namespace AuditPipeline.Kafka.Tests;

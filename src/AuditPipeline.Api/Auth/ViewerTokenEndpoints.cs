@@ -7,9 +7,6 @@ using Microsoft.AspNetCore.Routing;
 
 namespace AuditPipeline.Api.Auth;
 
-/// <summary><c>{"token","expiresAt"}</c>: a viewer token and the instant it stops being accepted.</summary>
-public sealed record ViewerTokenIssued(string Token, DateTimeOffset ExpiresAt);
-
 /// <summary>
 /// <c>POST /v1/orgs/{orgId}/viewer-tokens</c>: any configured key allowed on the organisation mints a
 /// short-lived token for that organisation alone, with the key's scopes, for the audit log page. A

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace AuditPipeline.Api.Auth;
 
 /// <summary>
@@ -14,13 +12,4 @@ public sealed class ViewerTokenOptions
 
     /// <summary>How long a token minted by <c>POST /v1/orgs/{orgId}/viewer-tokens</c> is accepted.</summary>
     public int ViewerTokenMinutes { get; set; } = 15;
-}
-
-internal sealed class ViewerTokenOptionsValidator : IValidateOptions<ViewerTokenOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ViewerTokenOptions options) =>
-        options.ViewerTokenMinutes is < 1 or > ViewerTokenOptions.MaxMinutes
-            ? ValidateOptionsResult.Fail(
-                $"{ApiOptions.SectionName}:ViewerTokenMinutes must be between 1 and {ViewerTokenOptions.MaxMinutes} (was {options.ViewerTokenMinutes}).")
-            : ValidateOptionsResult.Success;
 }

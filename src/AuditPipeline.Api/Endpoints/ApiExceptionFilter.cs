@@ -40,10 +40,10 @@ internal sealed partial class ApiExceptionFilter(ILogger<ApiExceptionFilter> log
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The store is unavailable answering {Path}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store was unavailable while answering {Path}")]
     private partial void LogStoreUnavailable(Exception ex, PathString path);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error answering {Method} {Path}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "An unhandled error occurred while answering {Method} {Path}")]
     private partial void LogUnhandled(Exception ex, string method, PathString path);
 }
 

@@ -71,10 +71,10 @@ internal sealed partial class ExportNotifier
         return allDelivered;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Export notification delivery failed; retry {Attempt} in {Delay}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering an export notification failed; retry {Attempt} comes in {Delay}")]
     private partial void LogRetry(Exception? ex, int attempt, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} completion published via {Channel}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published the completion of export {ExportId} via {Channel}")]
     private partial void LogDelivered(string channel, string exportId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Giving up publishing the completion of export {ExportId} via {Channel}")]

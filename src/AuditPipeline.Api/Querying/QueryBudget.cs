@@ -49,7 +49,7 @@ internal sealed partial class QueryBudget(IOptions<ApiOptions> options, ApiMetri
         LogCutOff(endpoint, orgId, endpoint == Csv ? options.Value.CsvTimeout : options.Value.QueryTimeout);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Endpoint} request of {OrgId} ran past its budget of {Budget} and was cut off")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A request to {Endpoint} for {OrgId} ran past its budget of {Budget} and was cut off")]
     private partial void LogCutOff(string endpoint, string orgId, TimeSpan budget);
 
     /// <summary>The budget of one request: its own timer (on the injected clock) linked with the client's token.</summary>

@@ -35,42 +35,4 @@ public sealed class IngestOptions
     public TimeSpan RetryMin { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan RetryMax { get; set; } = TimeSpan.FromSeconds(30);
-
-    public IEnumerable<string> Validate()
-    {
-        if (ChannelCapacity < 1)
-        {
-            yield return $"{SectionName}:ChannelCapacity must be at least 1 (was {ChannelCapacity}).";
-        }
-
-        if (BatchSize is < 1 or > 100_000)
-        {
-            yield return $"{SectionName}:BatchSize must be 1 to 100000 (was {BatchSize}).";
-        }
-
-        if (BatchDelay < TimeSpan.Zero)
-        {
-            yield return $"{SectionName}:BatchDelay must not be negative (was {BatchDelay}).";
-        }
-
-        if (MaxMessageBytes < 1)
-        {
-            yield return $"{SectionName}:MaxMessageBytes must be positive (was {MaxMessageBytes}).";
-        }
-
-        if (MaxBufferedBytes < 1)
-        {
-            yield return $"{SectionName}:MaxBufferedBytes must be positive (was {MaxBufferedBytes}).";
-        }
-
-        if (MaxFutureSkew < TimeSpan.Zero || MaxFutureSkew > TimeSpan.FromDays(3650))
-        {
-            yield return $"{SectionName}:MaxFutureSkew must be a duration from 00:00:00 to 3650.00:00:00 (was {MaxFutureSkew}).";
-        }
-
-        if (RetryMin <= TimeSpan.Zero || RetryMax < RetryMin)
-        {
-            yield return $"{SectionName}:RetryMin must be positive and {SectionName}:RetryMax at least RetryMin.";
-        }
-    }
 }

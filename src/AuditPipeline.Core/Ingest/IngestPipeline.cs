@@ -399,24 +399,12 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     [LoggerMessage(Level = LogLevel.Information, Message = "The ingest pipeline has room again ({Bytes} bytes buffered)")]
     private partial void LogBudgetRoom(long bytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering a {Kind} message failed (attempt {Attempt}); retrying in {Delay}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering the {Kind} message failed (attempt {Attempt}); retrying in {Delay}")]
     private partial void LogDeadLetterFailed(Exception ex, string kind, int attempt, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dead-lettered a {Kind} message at {Position}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead-lettered the {Kind} message at {Position}: {Reason}")]
     private partial void LogDeadLettered(string kind, object? position, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Completing a {Kind} message failed; it will be redelivered")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Completing the {Kind} message failed; it will be redelivered")]
     private partial void LogCompleteFailed(Exception ex, string kind);
-}
-
-/// <summary>Exponential backoff with full jitter, capped.</summary>
-public static class Backoff
-{
-    public static TimeSpan Delay(int attempt, TimeSpan min, TimeSpan max)
-    {
-        var exp = min.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20));
-        var cap = Math.Min(exp, max.TotalMilliseconds);
-        var jittered = min.TotalMilliseconds + (Random.Shared.NextDouble() * (cap - min.TotalMilliseconds));
-        return TimeSpan.FromMilliseconds(Math.Max(min.TotalMilliseconds, jittered));
-    }
 }

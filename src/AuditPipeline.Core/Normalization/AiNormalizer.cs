@@ -17,37 +17,37 @@ internal static class AiNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId(F.action_id);
-        var time = m.RequiredInstant(F.timestamp);
-        var org = m.RequiredId(F.workspace_id);
-        var operation = m.Required(F.operation);
+        var id = m.RequiredId(RawField.action_id);
+        var time = m.RequiredInstant(RawField.timestamp);
+        var org = m.RequiredId(RawField.workspace_id);
+        var operation = m.Required(RawField.operation);
         if (!m.Failed && !Names.IsPart(operation))
         {
             m.Fail(RejectReason.InvalidValue, $"operation '{RawMessage.Shorten(operation)}' is not a lower-case word (letters, digits and underscores)");
         }
 
-        var tool = m.Required(F.tool);
-        var target = m.RequiredObject(F.target);
+        var tool = m.Required(RawField.tool);
+        var target = m.RequiredObject(RawField.target);
         var targetType = m.OptionalString(target, "type", "target.type");
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetLabel = m.OptionalString(target, "label", "target.label");
-        var behalf = m.OptionalObject(F.on_behalf_of);
+        var behalf = m.OptionalObject(RawField.on_behalf_of);
         var userId = m.OptionalString(behalf, "user_id", "on_behalf_of.user_id");
         var userName = m.OptionalString(behalf, "name", "on_behalf_of.name");
         var userEmail = m.OptionalString(behalf, "email", "on_behalf_of.email");
-        var conversationId = m.OptionalString(F.conversation_id);
-        var messageId = m.OptionalString(F.message_id);
+        var conversationId = m.OptionalString(RawField.conversation_id);
+        var messageId = m.OptionalString(RawField.message_id);
         if (m.Failed)
         {
             return m.Rejection();
         }
 
         var known = Operations.TryGetValue(operation, out var action);
-        var failed = m.LenientString(F.status) == "failed";
+        var failed = m.LenientString(RawField.status) == "failed";
         var details = new EventDetails();
         if (failed)
         {
-            details.Add("error", m.Raw(F.error));
+            details.Add("error", m.Raw(RawField.error));
         }
 
         var e = new AuditEvent
@@ -64,7 +64,7 @@ internal static class AiNormalizer
             Source = Sources.Chat,
             Ip = null,
             UserAgent = null,
-            Changes = Changes(m.Raw(F.changes)),
+            Changes = Changes(m.Raw(RawField.changes)),
             Before = null,
             After = null,
             Ai = new AuditAi(true, conversationId, messageId, tool),

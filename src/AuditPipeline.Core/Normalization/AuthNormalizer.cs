@@ -40,25 +40,25 @@ internal static class AuthNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId(F.event_id);
+        var id = m.RequiredId(RawField.event_id);
         var time = RequiredEpochMilliseconds(ref m, receivedAt);
-        var org = m.RequiredId(F.tenant);
+        var org = m.RequiredId(RawField.tenant);
 
         // `logout` has no dot in the contract's list, so the form check accepts a known bare name too.
-        var eventName = m.Required(F.@event);
+        var eventName = m.Required(RawField.@event);
         var known = Table.TryGetValue(eventName, out var row);
         if (!m.Failed && !known)
         {
-            m.RequiredType(F.@event);
+            m.RequiredType(RawField.@event);
         }
 
-        var user = m.OptionalObject(F.user);
+        var user = m.OptionalObject(RawField.user);
         var userId = m.OptionalString(user, "id", "user.id");
         var userName = m.OptionalString(user, "name", "user.name");
         var userEmail = m.OptionalString(user, "email", "user.email");
-        var attemptedEmail = m.OptionalString(F.attempted_email);
-        var sessionId = m.OptionalString(F.session_id);
-        var target = m.OptionalObject(F.target);
+        var attemptedEmail = m.OptionalString(RawField.attempted_email);
+        var sessionId = m.OptionalString(RawField.session_id);
+        var target = m.OptionalObject(RawField.target);
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetName = m.OptionalString(target, "name", "target.name");
         if (m.Failed)
@@ -90,7 +90,7 @@ internal static class AuthNormalizer
         var details = new EventDetails();
         if (failedLogin)
         {
-            details.Add("reason", m.LenientString(F.reason));
+            details.Add("reason", m.LenientString(RawField.reason));
             details.Add("attemptedEmail", attemptedEmail);
         }
 
@@ -107,9 +107,9 @@ internal static class AuthNormalizer
             Outcome = failedLogin ? Outcomes.Failure : Outcomes.Success,
             Actor = actor,
             Entity = entity,
-            Source = Sources.FromChannel(m.LenientString(F.channel)) ?? Sources.Admin,
-            Ip = m.LenientString(F.ip),
-            UserAgent = m.LenientString(F.ua),
+            Source = Sources.FromChannel(m.LenientString(RawField.channel)) ?? Sources.Admin,
+            Ip = m.LenientString(RawField.ip),
+            UserAgent = m.LenientString(RawField.ua),
             Changes = [],
             Before = null,
             After = null,
@@ -128,7 +128,7 @@ internal static class AuthNormalizer
             return default;
         }
 
-        if (!m.TryGet(F.ts, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (!m.TryGet(RawField.ts, out var v) || v.ValueKind == JsonValueKind.Null)
         {
             m.Fail(RejectReason.MissingField, $"missing {name}");
             return default;

@@ -16,13 +16,13 @@ internal static class CrmNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId(F.id);
-        var (type, obj, verb) = m.RequiredType(F.type);
-        var time = m.RequiredInstant(F.created_at);
-        var org = m.RequiredId(F.org_id);
-        var actor = Common.Actor(ref m);
-        var origin = m.OptionalObject(F.origin);
-        var data = m.OptionalObject(F.data);
+        var id = m.RequiredId(RawField.id);
+        var (type, obj, verb) = m.RequiredType(RawField.type);
+        var time = m.RequiredInstant(RawField.created_at);
+        var org = m.RequiredId(RawField.org_id);
+        var actor = EnvelopeRules.Actor(ref m);
+        var origin = m.OptionalObject(RawField.origin);
+        var data = m.OptionalObject(RawField.data);
         var entityId = m.OptionalString(data, "id", "data.id");
         var entityName = m.OptionalString(data, "name", "data.name");
         if (m.Failed)
@@ -30,8 +30,8 @@ internal static class CrmNormalizer
             return m.Rejection();
         }
 
-        var from = Common.Origin(m, origin, actor);
-        var (before, after, changes) = Common.BeforeAfter(m);
+        var from = EnvelopeRules.Origin(m, origin, actor);
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
         var details = new EventDetails();
         details.Add("requestId", from.RequestId);
 

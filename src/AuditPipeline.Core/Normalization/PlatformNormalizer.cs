@@ -23,19 +23,19 @@ internal static class PlatformNormalizer
     public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
     {
         var m = new RawMessage(root);
-        var id = m.RequiredId(F.event_id);
-        var time = m.RequiredInstant(F.occurred_at);
-        var org = m.RequiredId(F.org_id);
-        var category = m.Required(F.category);
+        var id = m.RequiredId(RawField.event_id);
+        var time = m.RequiredInstant(RawField.occurred_at);
+        var org = m.RequiredId(RawField.org_id);
+        var category = m.Required(RawField.category);
         if (!m.Failed && !PlatformCategories.Contains(category))
         {
             m.Fail(RejectReason.InvalidValue, $"category '{RawMessage.Shorten(category)}' is not one of settings, security or data");
         }
 
-        var (type, obj, verb) = m.RequiredType(F.action);
-        var actor = Common.Actor(ref m);
-        var origin = m.OptionalObject(F.origin);
-        var target = m.OptionalObject(F.target);
+        var (type, obj, verb) = m.RequiredType(RawField.action);
+        var actor = EnvelopeRules.Actor(ref m);
+        var origin = m.OptionalObject(RawField.origin);
+        var target = m.OptionalObject(RawField.target);
         var targetType = m.OptionalString(target, "type", "target.type");
         var targetId = m.OptionalString(target, "id", "target.id");
         var targetName = m.OptionalString(target, "name", "target.name");
@@ -44,11 +44,11 @@ internal static class PlatformNormalizer
             return m.Rejection();
         }
 
-        var from = Common.Origin(m, origin, actor);
-        var (before, after, changes) = Common.BeforeAfter(m);
+        var from = EnvelopeRules.Origin(m, origin, actor);
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
         var details = new EventDetails();
         details.Add("requestId", from.RequestId);
-        details.AddMembers(m.Raw(F.details));
+        details.AddMembers(m.Raw(RawField.details));
 
         var e = new AuditEvent
         {

@@ -6,16 +6,6 @@ using System.Text.Json;
 
 namespace AuditPipeline.Core.Normalization;
 
-/// <summary>Every top-level field any kind reads; the enum names are the JSON names.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "The names are the wire names.")]
-internal enum F
-{
-    id, type, created_at, org_id, actor, origin, data, before, after,
-    event_id, ts, tenant, @event, user, ip, ua, reason, session_id, attempted_email, target, channel,
-    action_id, timestamp, workspace_id, conversation_id, message_id, on_behalf_of, tool, operation, changes, status, error,
-    occurred_at, category, action, details,
-}
-
 [InlineArray(40)]
 internal struct FieldSlots
 {
@@ -33,9 +23,9 @@ internal ref struct RawMessage
 {
     public const int MaxIdLength = 256;
 
-    private static readonly string[] FieldNames = Enum.GetNames<F>();
-    private static readonly FrozenDictionary<string, F>.AlternateLookup<ReadOnlySpan<char>> Lookup =
-        Enum.GetValues<F>().ToFrozenDictionary(f => FieldNames[(int)f], StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly string[] FieldNames = Enum.GetNames<RawField>();
+    private static readonly FrozenDictionary<string, RawField>.AlternateLookup<ReadOnlySpan<char>> Lookup =
+        Enum.GetValues<RawField>().ToFrozenDictionary(f => FieldNames[(int)f], StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
     public readonly JsonElement Root;
 
@@ -55,7 +45,7 @@ internal ref struct RawMessage
         foreach (var p in root.EnumerateObject())
         {
             var raw = JsonMarshal.GetRawUtf8PropertyName(p);
-            F field;
+            RawField field;
             if (raw.IndexOf((byte)'\\') >= 0)
             {
                 if (!Lookup.TryGetValue(p.Name, out field))
@@ -74,10 +64,10 @@ internal ref struct RawMessage
         }
     }
 
-    public static string Name(F field) => FieldNames[(int)field];
+    public static string Name(RawField field) => FieldNames[(int)field];
 
     /// <summary>A top-level field, or false when absent.</summary>
-    public readonly bool TryGet(F field, out JsonElement value)
+    public readonly bool TryGet(RawField field, out JsonElement value)
     {
         if ((_present & (1UL << (int)field)) != 0)
         {
@@ -101,7 +91,7 @@ internal ref struct RawMessage
     public readonly NormalizeResult Rejection() => NormalizeResult.Reject(Error!, Reason);
 
     /// <summary>A required top-level string.</summary>
-    public string Required(F field)
+    public string Required(RawField field)
     {
         if (Failed)
         {
@@ -124,7 +114,7 @@ internal ref struct RawMessage
     }
 
     /// <summary>A required id or organisation: a non-empty string of at most 256 characters.</summary>
-    public string RequiredId(F field)
+    public string RequiredId(RawField field)
     {
         var s = Required(field);
         if (Failed)
@@ -167,11 +157,11 @@ internal ref struct RawMessage
     }
 
     /// <summary>An optional top-level string that must be a string when present and not null (ids).</summary>
-    public string? OptionalString(F field) =>
+    public string? OptionalString(RawField field) =>
         TryGet(field, out var v) ? OptionalString(v, Name(field)) : null;
 
     /// <summary>An optional free-form top-level string: anything but a string counts as absent.</summary>
-    public readonly string? LenientString(F field) =>
+    public readonly string? LenientString(RawField field) =>
         TryGet(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>An optional free-form string member (ip, user agent, reason...): anything but a string counts as absent.</summary>
@@ -181,7 +171,7 @@ internal ref struct RawMessage
             : null;
 
     /// <summary>An optional top-level object: null when absent or null, an error when of another type.</summary>
-    public JsonElement? OptionalObject(F field)
+    public JsonElement? OptionalObject(RawField field)
     {
         if (Failed || !TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
         {
@@ -198,7 +188,7 @@ internal ref struct RawMessage
     }
 
     /// <summary>A required top-level object.</summary>
-    public JsonElement RequiredObject(F field)
+    public JsonElement RequiredObject(RawField field)
     {
         var o = OptionalObject(field);
         if (!Failed && o is null)
@@ -210,11 +200,11 @@ internal ref struct RawMessage
     }
 
     /// <summary>A raw top-level member kept as given (before, after, error...): null when absent or JSON null.</summary>
-    public readonly JsonElement? Raw(F field) =>
+    public readonly JsonElement? Raw(RawField field) =>
         TryGet(field, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     /// <summary>A required ISO-8601 instant (Z or an offset), truncated to UTC milliseconds.</summary>
-    public DateTimeOffset RequiredInstant(F field)
+    public DateTimeOffset RequiredInstant(RawField field)
     {
         var name = Name(field);
         var s = Required(field);
@@ -232,7 +222,7 @@ internal ref struct RawMessage
     }
 
     /// <summary>A required <c>&lt;object&gt;.&lt;verb&gt;</c> type.</summary>
-    public (string Type, string Object, string Verb) RequiredType(F field)
+    public (string Type, string Object, string Verb) RequiredType(RawField field)
     {
         var name = Name(field);
         var s = Required(field);

@@ -1,11 +1,5 @@
 namespace AuditPipeline.Core.Retention;
 
-public static class RetentionPlans
-{
-    public const string Professional = "professional";
-    public const string Enterprise = "enterprise";
-}
-
 /// <summary>
 /// Where an event is kept and for how long: <c>p2y</c> (professional, 2 years) or <c>e1y</c>..<c>e7y</c>
 /// (enterprise, N years, archived after <c>ArchiveAfterDays</c>). A year counts as 366 days wherever a

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace AuditPipeline.Embedded.Inbox;
 
 /// <summary>
@@ -23,39 +21,4 @@ public sealed class InboxOptions
     /// producer may be in the middle of writing it. 0 reads such a line at once.
     /// </summary>
     public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
-}
-
-internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
-{
-    public ValidateOptionsResult Validate(string? name, InboxOptions options)
-    {
-        var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Path))
-        {
-            errors.Add($"{InboxOptions.SectionName}:Path must not be empty.");
-        }
-        else
-        {
-            try
-            {
-                Directory.CreateDirectory(options.Path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                errors.Add($"{InboxOptions.SectionName}:Path '{options.Path}' cannot be used as a directory: {ex.Message}");
-            }
-        }
-
-        if (options.PollInterval <= TimeSpan.Zero)
-        {
-            errors.Add($"{InboxOptions.SectionName}:PollInterval must be positive (was {options.PollInterval}).");
-        }
-
-        if (options.QuietPeriod < TimeSpan.Zero || options.QuietPeriod > TimeSpan.FromHours(1))
-        {
-            errors.Add($"{InboxOptions.SectionName}:QuietPeriod must be between 00:00:00 and 01:00:00 (was {options.QuietPeriod}).");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }

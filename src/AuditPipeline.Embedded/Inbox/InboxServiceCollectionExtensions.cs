@@ -1,8 +1,8 @@
+using AuditPipeline.Core.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded.Inbox;
 
@@ -21,8 +21,7 @@ public static class InboxServiceCollectionExtensions
             return services;
         }
 
-        services.AddOptions<InboxOptions>().Bind(section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>());
+        services.AddValidatedOptions<InboxOptions, InboxOptionsValidator>(section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<InboxMetrics>();

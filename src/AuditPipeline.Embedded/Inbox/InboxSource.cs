@@ -361,7 +361,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox {Directory} tailed from {Files} checkpointed files")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tailing the inbox {Directory}, resuming {Files} files from the checkpoint")]
     private partial void LogStarted(string directory, int files);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the inbox failed; trying again at the next poll")]

@@ -73,10 +73,10 @@ internal sealed partial class RetentionService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention dropped {Partition}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention dropped the partition {Partition}")]
     private partial void LogDropped(string partition);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention archived {Partition}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention archived the partition {Partition}")]
     private partial void LogArchived(string partition);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Applying retention failed; it runs again at the next interval")]

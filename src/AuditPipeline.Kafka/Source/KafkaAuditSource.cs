@@ -367,28 +367,28 @@ internal sealed partial class KafkaAuditSource
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming failed ({Code}) at {Position}; polling goes on")]
     private partial void LogConsumeError(Exception ex, ErrorCode code, TopicPartitionOffset? position);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Count} partitions: {Partitions}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "The consumer was assigned {Count} partitions: {Partitions}")]
     private partial void LogAssigned(int count, string partitions);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked {Count} partitions after committing what was completed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "The consumer gave up {Count} revoked partitions after committing what was completed on them")]
     private partial void LogRevoked(int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Revoked {Count} partitions, but the broker refused the last commit; their next owner re-reads from the previous commit and the store absorbs the duplicates")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The consumer gave up {Count} revoked partitions, but the broker refused the last commit; their next owner re-reads from the previous commit and the store absorbs the duplicates")]
     private partial void LogRevokedUncommitted(int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost {Count} partitions; their in-flight messages will be re-read by the next owner")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The consumer lost {Count} partitions; their in-flight messages will be re-read by the next owner")]
     private partial void LogLost(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} revoked partitions still had messages in flight after {Timeout}; the next owner re-reads them")]
     private partial void LogRevokeDrainTimedOut(int count, TimeSpan timeout);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: waiting for in-flight messages of {Count} partitions, then committing")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping the Kafka source: waiting for the in-flight messages of {Count} partitions, then committing")]
     private partial void LogDraining(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The stop deadline passed before every in-flight message completed; those are re-read after the restart")]
     private partial void LogDrainTimedOut();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed ({Code})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the Kafka consumer failed ({Code})")]
     private partial void LogCloseFailed(Exception ex, ErrorCode code);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The Kafka source stopped")]

@@ -73,9 +73,9 @@ internal sealed partial class OffsetCommitter(IReadOnlyDictionary<TopicPartition
         ledger.Forget(partition, next);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Partition} failed ({Code}: {Reason}); retried on the next tick")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Partition} failed ({Code}: {Reason}); it is retried on the next tick")]
     private partial void LogCommitFailed(TopicPartition partition, ErrorCode code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Commit not accepted now ({Code}: {Reason}); retried on the next tick")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "The broker did not accept the commit now ({Code}: {Reason}); it is retried on the next tick")]
     private partial void LogCommitRejected(ErrorCode code, string reason);
 }

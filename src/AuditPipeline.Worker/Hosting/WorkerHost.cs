@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using AuditPipeline.Core;
 using AuditPipeline.Core.Diagnostics;
 using AuditPipeline.Integrity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -58,13 +59,13 @@ internal static class WorkerHost
         // Before the pipeline: the sealing service then stops after the pipeline has drained.
         builder.Services.AddIntegrity(builder.Configuration);
         builder.Services.AddAuditCore(builder.Configuration);
-        builder.Services.AddComponents(builder.Configuration, options);
+        builder.Services.AddRoleServices(builder.Configuration, options);
 
         var app = builder.Build();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready"), ResponseWriter = WriteHealth });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapComponents(options);
+        app.MapRoleEndpoints(options);
         return app;
     }
 

@@ -137,7 +137,7 @@ internal static class NormalizeVerb
             return $"Invalid configuration: {ex.Message}";
         }
 
-        var problems = ingest.Validate().Concat(retention.Validate()).ToList();
+        var problems = new IngestOptionsValidator().Problems(ingest).Concat(new RetentionOptionsValidator().Problems(retention)).ToList();
         if (problems.Count > 0)
         {
             return string.Join('\n', problems);

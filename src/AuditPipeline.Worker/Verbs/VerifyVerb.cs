@@ -1,4 +1,5 @@
 using System.Globalization;
+using AuditPipeline.Core.Configuration;
 using AuditPipeline.Core.Integrity;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
@@ -63,7 +64,7 @@ internal static class VerifyVerb
             return 2;
         }
 
-        builder.Services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection(RetentionOptions.SectionName));
+        builder.Services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(builder.Configuration.GetSection(RetentionOptions.SectionName));
         builder.Services.AddSingleton<RetentionPlanRegistry>();
         if (options.Store == StoreProvider.Elasticsearch)
         {

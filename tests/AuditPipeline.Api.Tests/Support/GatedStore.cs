@@ -1,3 +1,4 @@
+using AuditPipeline.Testing;
 using System.Runtime.CompilerServices;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Storage;
@@ -5,7 +6,7 @@ using AuditPipeline.Core.Storage;
 namespace AuditPipeline.Api.Tests.Support;
 
 /// <summary>A store whose streams pause after a few events until the test opens the gate: an export caught mid-way.</summary>
-public sealed class GatedStore(IAuditStore inner, int pauseAfter) : IAuditStore
+public sealed class GatedStore(IAuditStore inner, int pauseAfter) : DelegatingAuditStore(inner)
 {
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -16,16 +17,10 @@ public sealed class GatedStore(IAuditStore inner, int pauseAfter) : IAuditStore
     /// <summary>True once a stream ran to its end.</summary>
     public bool Completed { get; private set; }
 
-    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
-
-    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => inner.GetAsync(orgId, eventId, cancellationToken);
-
-    public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken) => inner.QueryAsync(query, limit, cancellationToken);
-
-    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var n = 0;
-        await foreach (var e in inner.StreamAsync(query, cancellationToken))
+        await foreach (var e in InnerStore.StreamAsync(query, cancellationToken))
         {
             if (n++ == pauseAfter)
             {
@@ -38,8 +33,4 @@ public sealed class GatedStore(IAuditStore inner, int pauseAfter) : IAuditStore
 
         Completed = true;
     }
-
-    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
 }

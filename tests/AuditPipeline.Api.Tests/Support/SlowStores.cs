@@ -1,3 +1,4 @@
+using AuditPipeline.Testing;
 using System.Runtime.CompilerServices;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Storage;
@@ -8,7 +9,7 @@ namespace AuditPipeline.Api.Tests.Support;
 /// A store whose list and detail reads never finish and ignore cancellation (the worst a store can do),
 /// and whose stream waits, honouring cancellation, before its first event.
 /// </summary>
-public sealed class HangingStore(IAuditStore inner) : IAuditStore
+public sealed class HangingStore(IAuditStore inner) : DelegatingAuditStore(inner)
 {
     private readonly TaskCompletionSource<AuditPage> _never = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<AuditEvent?> _neverEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -16,45 +17,35 @@ public sealed class HangingStore(IAuditStore inner) : IAuditStore
     /// <summary>Set once a read reached the store.</summary>
     public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
-
-    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken)
+    public override Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken)
     {
         Reached.TrySetResult();
         return _neverEvent.Task;
     }
 
-    public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken)
+    public override Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken)
     {
         Reached.TrySetResult();
         return _never.Task;
     }
 
-    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Reached.TrySetResult();
         await Task.Delay(Timeout.Infinite, cancellationToken);
         yield break;
     }
-
-    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
 }
 
 /// <summary>
 /// A store that spends its work budget on every other page: it answers with no items but a position
 /// to go on from (what the stores do when a scan is capped), then with the real page from there.
 /// </summary>
-public sealed class EarlyEndingStore(IAuditStore inner) : IAuditStore
+public sealed class EarlyEndingStore(IAuditStore inner) : DelegatingAuditStore(inner)
 {
     private int _calls;
 
-    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
-
-    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => inner.GetAsync(orgId, eventId, cancellationToken);
-
-    public async Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken)
+    public override async Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _calls) % 2 == 1)
         {
@@ -64,14 +55,8 @@ public sealed class EarlyEndingStore(IAuditStore inner) : IAuditStore
             return new AuditPage([], from);
         }
 
-        return await inner.QueryAsync(query, limit, cancellationToken);
+        return await InnerStore.QueryAsync(query, limit, cancellationToken);
     }
-
-    public IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, CancellationToken cancellationToken) => inner.StreamAsync(query, cancellationToken);
-
-    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
 }
 
 /// <summary>A disk whose free space the test scripts: one value per check, the last one repeated.</summary>

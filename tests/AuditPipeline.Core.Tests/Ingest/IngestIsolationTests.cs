@@ -4,6 +4,7 @@ using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Storage;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -264,13 +265,6 @@ public sealed class IngestIsolationTests : IAsyncDisposable
     private static string Crm(string id, int padding = 0) =>
         $$$"""{"id":"{{{id}}}","type":"deal.updated","created_at":"{{{AuditJson.FormatTime(DateTimeOffset.UtcNow.AddMinutes(-1))}}}","org_id":"org_42","data":{"id":"deal_1"},"before":{"a":1},"after":{"a":2,"pad":"{{{new string('p', padding)}}}"}}""";
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, Timeout, () => "condition not met in time");
 }

@@ -24,9 +24,8 @@ internal sealed class RecordingOrigin : IMessageOrigin
 }
 
 /// <summary>An in-memory store whose appends can throw (per call, from the events offered) or wait on a gate.</summary>
-internal sealed class ScriptedStore : IAuditStore
+internal sealed class ScriptedStore() : DelegatingAuditStore(new InMemoryAuditStore())
 {
-    private readonly InMemoryAuditStore _inner = new();
     private int _calls;
 
     /// <summary>Given the events of one append, the exception to throw (or null to store them).</summary>
@@ -37,11 +36,13 @@ internal sealed class ScriptedStore : IAuditStore
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public int Count => _inner.Count;
+    public int Count => Memory.Count;
 
-    public IReadOnlyList<AuditEvent> All => _inner.All;
+    public IReadOnlyList<AuditEvent> All => Memory.All;
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    private InMemoryAuditStore Memory => (InMemoryAuditStore)InnerStore;
+
+    public override async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
         await Gate.WaitAsync(cancellationToken);
@@ -50,18 +51,10 @@ internal sealed class ScriptedStore : IAuditStore
             throw ex;
         }
 
-        return await _inner.AppendAsync(events, cancellationToken);
+        return await InnerStore.AppendAsync(events, cancellationToken);
     }
 
-    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => _inner.GetAsync(orgId, eventId, cancellationToken);
-
-    public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken) => _inner.QueryAsync(query, limit, cancellationToken);
-
-    public IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, CancellationToken cancellationToken) => _inner.StreamAsync(query, cancellationToken);
-
-    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => _inner.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+    public override Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 }
 
 /// <summary>Every call to the observer: the ids offered and the store's outcomes.</summary>

@@ -130,13 +130,13 @@ public class PlausibleTimeTests
     [InlineData(0L, "Ingest:MaxBufferedBytes must be positive (was 0).")]
     [InlineData(-1L, "Ingest:MaxBufferedBytes must be positive (was -1).")]
     public void Max_buffered_bytes_is_validated_naming_the_key(long bytes, string problem) =>
-        Assert.Contains(problem, new IngestOptions { MaxBufferedBytes = bytes }.Validate());
+        Assert.Contains(problem, new IngestOptionsValidator().Problems(new IngestOptions { MaxBufferedBytes = bytes }));
 
     [Fact]
     public void Max_future_skew_is_validated_naming_the_key()
     {
-        Assert.Contains("Ingest:MaxFutureSkew must be a duration from 00:00:00 to 3650.00:00:00 (was -00:00:01).", new IngestOptions { MaxFutureSkew = TimeSpan.FromSeconds(-1) }.Validate());
-        Assert.Empty(new IngestOptions().Validate());
+        Assert.Contains("Ingest:MaxFutureSkew must be a duration from 00:00:00 to 3650.00:00:00 (was -00:00:01).", new IngestOptionsValidator().Problems(new IngestOptions { MaxFutureSkew = TimeSpan.FromSeconds(-1) }));
+        Assert.Empty(new IngestOptionsValidator().Problems(new IngestOptions()));
         Assert.Equal((TimeSpan.FromDays(1), 256L * 1024 * 1024), (new IngestOptions().MaxFutureSkew, new IngestOptions().MaxBufferedBytes));
     }
 

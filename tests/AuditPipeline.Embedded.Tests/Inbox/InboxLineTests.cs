@@ -3,6 +3,7 @@ using System.Text.Json;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Options;
 using static AuditPipeline.Embedded.Tests.Inbox.InboxRotationTests;
 

@@ -1,5 +1,5 @@
 using AuditPipeline.Embedded.Inbox;
-using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.Embedded.Tests.Inbox;
 

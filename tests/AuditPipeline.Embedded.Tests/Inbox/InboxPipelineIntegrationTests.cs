@@ -6,6 +6,7 @@ using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -92,13 +93,6 @@ public sealed class InboxPipelineIntegrationTests : IDisposable
             : [];
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        Eventually.TrueAsync(condition, TimeSpan.FromSeconds(30), () => "the inbox pipeline did not reach the expected state");
 }

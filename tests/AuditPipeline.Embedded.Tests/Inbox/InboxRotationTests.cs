@@ -2,6 +2,7 @@ using System.Text;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded.Tests.Inbox;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Embedded.Inbox;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -186,13 +187,6 @@ public sealed class InboxSourceTests : IDisposable
 
     private void Append(string name, string content) => File.AppendAllText(Path.Combine(_dir.Path, name), content);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, TimeSpan.FromSeconds(20), () => "the inbox source did not reach the expected state");
 }

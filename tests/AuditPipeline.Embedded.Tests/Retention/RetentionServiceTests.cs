@@ -3,6 +3,7 @@ using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Retention;
+using AuditPipeline.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -22,14 +23,7 @@ public sealed class RetentionServiceTests
             NullLogger<RetentionService>.Instance);
 
         await service.StartAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(20));
-            while (store.Calls < 2)
-            {
-                await Task.Delay(10, timeout.Token);
-            }
-        }
+        await Eventually.TrueAsync(() => store.Calls >= 2, TimeSpan.FromSeconds(20), () => $"retention ran {store.Calls} times");
 
         await service.StopAsync(Ct);
 

@@ -1,6 +1,7 @@
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Tests.Support;
+using AuditPipeline.Testing;
 using AuditPipeline.Testing.StoreContract;
 
 namespace AuditPipeline.Embedded.Tests.Storage;

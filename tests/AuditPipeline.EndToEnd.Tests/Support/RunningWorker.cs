@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.EndToEnd.Tests.Support;
 
@@ -48,10 +49,8 @@ public sealed class WorkerSandbox : IDisposable
 
     public WorkerProcess Start(params string[] extra) => WorkerProcess.Start(Args(extra), Root);
 
-    public async Task WaitReadyAsync(WorkerProcess worker, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+    public Task WaitReadyAsync(WorkerProcess worker, TimeSpan timeout) => Eventually.TrueAsync(
+        async () =>
         {
             if (worker.HasExited)
             {
@@ -61,20 +60,16 @@ public sealed class WorkerSandbox : IDisposable
             try
             {
                 using var r = await Http.GetAsync(new Uri("/readyz", UriKind.Relative));
-                if (r.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
+                return r.StatusCode == HttpStatusCode.OK;
             }
             catch (HttpRequestException)
             {
+                return false;
             }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"The worker was not ready within {timeout}.\n{worker.Log}");
-    }
+        },
+        timeout,
+        () => $"The worker was not ready.\n{worker.Log}",
+        poll: TimeSpan.FromMilliseconds(100));
 
     /// <summary>Every event id of an organisation, by paging the API (newest first).</summary>
     public async Task<List<string>> AllIdsAsync(string org, string filter = "")
@@ -96,25 +91,17 @@ public sealed class WorkerSandbox : IDisposable
     /// <summary>Waits until the organisation holds <paramref name="expected"/> events (or fails with what it has).</summary>
     public async Task<List<string>> WaitForCountAsync(WorkerProcess worker, string org, int expected, TimeSpan timeout, string filter = "")
     {
-        var deadline = DateTime.UtcNow + timeout;
         List<string> ids = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            ids = await AllIdsAsync(org, filter);
-            if (ids.Count >= expected)
+        await Eventually.TrueAsync(
+            async () =>
             {
-                return ids;
-            }
-
-            if (worker.HasExited)
-            {
-                break;
-            }
-
-            await Task.Delay(500);
-        }
-
-        throw new TimeoutException($"Expected {expected} events in {org}, found {ids.Count}.\n{worker.Log}");
+                ids = await AllIdsAsync(org, filter);
+                return ids.Count >= expected || (worker.HasExited ? throw new InvalidOperationException($"The worker exited with {ids.Count} of {expected} events in {org}.\n{worker.Log}") : false);
+            },
+            timeout,
+            () => $"Expected {expected} events in {org}, found {ids.Count}.\n{worker.Log}",
+            poll: TimeSpan.FromMilliseconds(500));
+        return ids;
     }
 
     public async Task<double> MetricAsync(string name)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.EndToEnd.Tests.Support;
 
@@ -125,26 +126,20 @@ public sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until a line containing <paramref name="text"/> appears on stdout or stderr.</summary>
-    public async Task WaitForLogAsync(string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+    public Task WaitForLogAsync(string text, TimeSpan timeout) => Eventually.TrueAsync(
+        () =>
         {
             if (_output.Any(l => l.Contains(text, StringComparison.Ordinal)))
             {
-                return;
+                return true;
             }
 
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"The worker exited ({_process.ExitCode}) before logging '{text}'.\n{Log}");
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"The worker did not log '{text}' within {timeout}.\n{Log}");
-    }
+            return _process.HasExited
+                ? throw new InvalidOperationException($"The worker exited ({_process.ExitCode}) before logging '{text}'.\n{Log}")
+                : false;
+        },
+        timeout,
+        () => $"The worker did not log '{text}'.\n{Log}");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,4 @@
-using AuditPipeline.Core.Diagnostics;
+using AuditPipeline.Core;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Retention;
@@ -100,16 +100,8 @@ internal sealed class PipelineHost : IAsyncDisposable
         }
 
         var services = builder.Services;
-        services.AddMetrics();
-        services.AddSingleton<AuditMetrics>();
-        services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.SectionName));
-        services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection(RetentionOptions.SectionName));
+        services.AddAuditCore(builder.Configuration);
         services.AddSingleton(store);
-        services.AddSingleton<AuditNormalizer>();
-        services.AddSingleton<RetentionPlanRegistry>();
-        services.AddSingleton<IngestPipeline>();
-        services.AddSingleton<IIngestQueue>(sp => sp.GetRequiredService<IngestPipeline>());
-        services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddKafkaSource(builder.Configuration);
         return builder.Build();
     }
@@ -146,24 +138,6 @@ internal sealed class PipelineHost : IAsyncDisposable
         finally
         {
             Host.Dispose();
-        }
-    }
-}
-
-/// <summary>Waits for a condition with a bound, so a hang fails fast with a message instead of blocking the run.</summary>
-internal static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out after {timeout}: {describe()}");
-            }
-
-            await Task.Delay(25, TestContext.Current.CancellationToken);
         }
     }
 }

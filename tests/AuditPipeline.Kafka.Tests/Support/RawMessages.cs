@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AuditPipeline.Core.Normalization;
+using AuditPipeline.Testing;
 
 namespace AuditPipeline.Kafka.Tests.Support;
 
@@ -21,39 +22,16 @@ internal static class RawMessages
     public static RawMessage Valid(SourceKind kind, string orgId = "org_42", DateTimeOffset? time = null)
     {
         var n = Interlocked.Increment(ref _ids).ToString(CultureInfo.InvariantCulture);
-        var t = (time ?? new DateTimeOffset(2026, 11, 29, 10, 32, 0, TimeSpan.Zero)).ToUniversalTime();
-        var iso = t.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        var (id, json) = kind switch
+        var t = (time ?? SamplePayloads.ExampleTime).ToUniversalTime();
+        var id = kind switch
         {
-            SourceKind.Crm => ($"evt_{RunId}_{n}", $$$"""
-                {"id":"evt_{{{RunId}}}_{{{n}}}","type":"deal.stage_changed","created_at":"{{{iso}}}","org_id":"{{{orgId}}}",
-                 "actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},
-                 "origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0","request_id":"req_9"},
-                 "data":{"id":"deal_123","name":"Acme Corp Enterprise"},
-                 "before":{"stage":"Demo Scheduled","amount":1000},"after":{"stage":"Proposal Sent","amount":1000}}
-                """),
-            SourceKind.Auth => ($"au_{RunId}_{n}", $$$"""
-                {"event_id":"au_{{{RunId}}}_{{{n}}}","ts":{{{t.ToUnixTimeMilliseconds()}}},"tenant":"{{{orgId}}}","event":"login.failed",
-                 "user":{"id":"usr_7","email":"ana@acme.test","name":"Ana Silva"},
-                 "ip":"198.51.100.23","ua":"Mozilla/5.0","reason":"bad_password","session_id":null}
-                """),
-            SourceKind.Ai => ($"ai_{RunId}_{n}", $$$"""
-                {"action_id":"ai_{{{RunId}}}_{{{n}}}","timestamp":"{{{iso}}}","workspace_id":"{{{orgId}}}",
-                 "conversation_id":"conv_3","message_id":"msg_17",
-                 "on_behalf_of":{"user_id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},
-                 "tool":"update_deal","target":{"type":"deal","id":"deal_123","label":"Acme Corp Enterprise"},
-                 "operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],
-                 "status":"succeeded","error":null}
-                """),
-            _ => ($"pl_{RunId}_{n}", $$$"""
-                {"event_id":"pl_{{{RunId}}}_{{{n}}}","occurred_at":"{{{iso}}}","org_id":"{{{orgId}}}","category":"data",
-                 "action":"import.completed","actor":{"type":"user","id":"usr_7","name":"Ana Silva","email":"ana@acme.test"},
-                 "origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0"},
-                 "target":{"type":"import","id":"imp_4","name":"contacts-nov.csv"},
-                 "before":null,"after":null,"details":{"rows":1200,"failed":3}}
-                """),
+            SourceKind.Crm => $"evt_{RunId}_{n}",
+            SourceKind.Auth => $"au_{RunId}_{n}",
+            SourceKind.Ai => $"ai_{RunId}_{n}",
+            _ => $"pl_{RunId}_{n}",
         };
-        return new RawMessage(kind, orgId, Encoding.UTF8.GetBytes(json.ReplaceLineEndings("")), id, orgId);
+        var json = SamplePayloads.For(kind, id, orgId, t);
+        return new RawMessage(kind, orgId, Encoding.UTF8.GetBytes(json), id, orgId);
     }
 
     /// <summary>Every reject rule of the contract, for each kind (a fresh id each, so none is a duplicate of another).</summary>

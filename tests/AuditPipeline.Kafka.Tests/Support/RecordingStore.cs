@@ -10,7 +10,7 @@ namespace AuditPipeline.Kafka.Tests.Support;
 /// The reference store, recording every append outcome per event id (to see duplicates the store absorbed)
 /// and, given a plan registry, the retention class a real store would choose for each event when it is appended.
 /// </summary>
-internal sealed class RecordingStore(InMemoryAuditStore inner) : IAuditStore
+internal sealed class RecordingStore(InMemoryAuditStore inner) : DelegatingAuditStore(inner)
 {
     public RecordingStore()
         : this(new InMemoryAuditStore())
@@ -36,7 +36,7 @@ internal sealed class RecordingStore(InMemoryAuditStore inner) : IAuditStore
     /// <summary>A pause before each append, to keep a consumer mid-stream (a slow store).</summary>
     public TimeSpan Delay { get; set; }
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
     {
         if (Delay > TimeSpan.Zero)
         {
@@ -58,14 +58,4 @@ internal sealed class RecordingStore(InMemoryAuditStore inner) : IAuditStore
 
         return results;
     }
-
-    public Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken) => Inner.GetAsync(orgId, eventId, cancellationToken);
-
-    public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken) => Inner.QueryAsync(query, limit, cancellationToken);
-
-    public IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, CancellationToken cancellationToken) => Inner.StreamAsync(query, cancellationToken);
-
-    public Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) => Inner.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Inner.IsReadyAsync(cancellationToken);
 }

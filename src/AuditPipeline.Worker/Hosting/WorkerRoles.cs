@@ -8,9 +8,9 @@ using AuditPipeline.Kafka;
 namespace AuditPipeline.Worker.Hosting;
 
 /// <summary>Store, sources and API, by role and provider. Sources come after the pipeline, so they stop first and drain into it.</summary>
-internal static class Components
+internal static class WorkerRoles
 {
-    public static IServiceCollection AddComponents(this IServiceCollection services, IConfiguration configuration, WorkerOptions options)
+    public static IServiceCollection AddRoleServices(this IServiceCollection services, IConfiguration configuration, WorkerOptions options)
     {
         if (options.Store == StoreProvider.Elasticsearch)
         {
@@ -47,7 +47,7 @@ internal static class Components
         return services;
     }
 
-    public static WebApplication MapComponents(this WebApplication app, WorkerOptions options)
+    public static WebApplication MapRoleEndpoints(this WebApplication app, WorkerOptions options)
     {
         if (options.Api)
         {

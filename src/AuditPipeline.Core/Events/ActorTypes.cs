@@ -1,0 +1,9 @@
+namespace AuditPipeline.Core.Events;
+
+public static class ActorTypes
+{
+    public const string User = "user";
+    public const string System = "system";
+    public const string ApiKey = "api_key";
+    public const string Workflow = "workflow";
+}

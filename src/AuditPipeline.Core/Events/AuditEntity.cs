@@ -1,0 +1,3 @@
+namespace AuditPipeline.Core.Events;
+
+public sealed record AuditEntity(string Type, string? Id, string? Name);
