@@ -22,7 +22,7 @@ public sealed class IntegrityStateTests : IDisposable
         using (var state = new IntegrityState(_dir))
         {
             state.Record(entries);
-            state.Record(entries[..Math.Min(3, count)]); // a redelivery: left as it is
+            Assert.Equal(entries.Select(e => (e.Org, e.Entry.Id)).ToHashSet(), state.Known([.. entries.Select(e => (e.Org, e.Entry.Id)), ("org_b", "evt_000000")]));
         }
 
         using var reopened = new IntegrityState(_dir);
@@ -34,17 +34,24 @@ public sealed class IntegrityStateTests : IDisposable
     }
 
     [Fact]
-    public void Rows_an_older_version_wrote_with_hex_text_hashes_are_sealed_with_the_same_hashes()
+    public void A_state_database_an_older_version_wrote_is_migrated_and_its_rows_are_known_and_sealed_with_their_hashes()
     {
+        // Version 0: hex TEXT hashes, a unique index over (org_id, id), no key column.
         var old = Entries("org_a", 0, 2);
-        using (var state = new IntegrityState(_dir))
-        {
-        }
-
+        Directory.CreateDirectory(_dir);
         using (var conn = new SqliteConnection($"Data Source={Path.Combine(_dir, IntegrityState.FileName)};Pooling=False"))
         {
             conn.Open();
             using var cmd = conn.CreateCommand();
+            cmd.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE entries (n INTEGER PRIMARY KEY, org_id TEXT NOT NULL, id TEXT NOT NULL, time_ms INTEGER NOT NULL, hash TEXT NOT NULL, seq INTEGER);
+                CREATE UNIQUE INDEX ux_entries ON entries (org_id, id);
+                CREATE INDEX ix_pending ON entries (org_id, n) WHERE seq IS NULL;
+                CREATE TABLE chains (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
+                CREATE TABLE outbox (org_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (org_id, seq));
+                """;
+            cmd.ExecuteNonQuery();
             cmd.CommandText = "INSERT INTO entries (org_id, id, time_ms, hash) VALUES ($o, $i, $t, $h)";
             var o = cmd.Parameters.Add("$o", SqliteType.Text);
             var i = cmd.Parameters.Add("$i", SqliteType.Text);
@@ -59,11 +66,35 @@ public sealed class IntegrityStateTests : IDisposable
 
         using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
         using var reopened = new IntegrityState(_dir);
+        Assert.Equal(2, reopened.Known([("org_a", old[0].Entry.Id), ("org_a", old[1].Entry.Id), ("org_a", "evt_new")]).Count);
         var fresh = Entries("org_a", 2, 2);
         reopened.Record(fresh);
         var digest = reopened.Seal("org_a", 10_000, T0, signer);
 
         Assert.Equal(old.Concat(fresh).Select(e => e.Entry), digest!.Entries);
+    }
+
+    [Fact]
+    public void A_digest_adopted_from_the_directory_marks_the_pending_rows_it_covers_and_adds_the_rows_it_alone_knows()
+    {
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        var entries = Entries("org_a", 0, 4);
+        Digest adopted;
+        using (var elsewhere = new IntegrityState(Path.Combine(_dir, "elsewhere")))
+        {
+            elsewhere.Record(entries[..3]);
+            adopted = elsewhere.Seal("org_a", 10_000, T0, signer)!;
+        }
+
+        using var state = new IntegrityState(_dir);
+        state.Record([entries[1], entries[3]]);
+        state.Adopt(adopted);
+
+        // entries[1] was pending here and is now sealed by the adopted digest; entries[0] and [2] are known from it.
+        Assert.Equal(3, state.Known([.. entries[..3].Select(e => (e.Org, e.Entry.Id))]).Count);
+        var next = state.Seal("org_a", 10_000, T0, signer);
+        Assert.Equal(2, next!.Seq);
+        Assert.Equal([entries[3].Entry], next.Entries);
     }
 
     public void Dispose()
