@@ -11,7 +11,7 @@ namespace AuditPipeline.Integrity;
 /// the outbox of sealed digests not yet in every sink. One connection, used under a lock: the observer
 /// and the sealer take turns, each in one short transaction.
 /// </summary>
-internal sealed class IntegrityState : IDisposable
+internal sealed partial class IntegrityState : IDisposable
 {
     public const string FileName = "state.db";
 
@@ -208,6 +208,7 @@ internal sealed class IntegrityState : IDisposable
             }
 
             MarkSealed(tx, rows, digest.Seq);
+            NoteSealed(tx, orgId, digest.Seq, now, rows.Min(), rows.Max());
             SetHead(tx, orgId, digest.Seq, DigestCodec.ChainHash(digest));
             tx.Commit();
             return digest;
@@ -279,6 +280,19 @@ internal sealed class IntegrityState : IDisposable
                     insert.Parameters.AddWithValue("$h", HashBytes(e.Hash));
                     mark.ExecuteNonQuery();
                     insert.ExecuteNonQuery();
+                }
+            }
+
+            using (var range = _conn.CreateCommand())
+            {
+                range.Transaction = tx;
+                range.CommandText = "SELECT min(n), max(n) FROM entries WHERE org_id = $o AND seq = $s";
+                range.Parameters.AddWithValue("$o", digest.OrgId);
+                range.Parameters.AddWithValue("$s", digest.Seq);
+                using var r = range.ExecuteReader();
+                if (r.Read() && !r.IsDBNull(0))
+                {
+                    NoteSealed(tx, digest.OrgId, digest.Seq, digest.SealedAt, r.GetInt64(0), r.GetInt64(1));
                 }
             }
 

@@ -8,6 +8,8 @@ namespace AuditPipeline.Integrity;
 /// indexes are most of what sealing costs per event: an event is found by a 64-bit key of its
 /// (org, id) in a plain index (<see cref="KeyOf"/>; a collision costs one more comparison), not by a
 /// unique index over the two strings, and pending rows by a partial index that sealing empties.
+/// <c>sealed</c> lists each digest this state sealed or adopted with the range of row numbers its
+/// entries have, so pruning deletes a digest's rows by a range, never a scan of the table.
 /// </summary>
 internal static class IntegrityStateSchema
 {
@@ -28,6 +30,14 @@ internal static class IntegrityStateSchema
         CREATE INDEX IF NOT EXISTS ix_pending ON entries (org_id, n) WHERE seq IS NULL;
         CREATE TABLE IF NOT EXISTS chains (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS outbox (org_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (org_id, seq));
+        CREATE TABLE IF NOT EXISTS sealed (
+            org_id    TEXT    NOT NULL,
+            seq       INTEGER NOT NULL,
+            sealed_ms INTEGER NOT NULL,
+            first_n   INTEGER NOT NULL,
+            last_n    INTEGER NOT NULL,
+            PRIMARY KEY (org_id, seq)
+        ) WITHOUT ROWID;
         """;
 
     /// <summary>

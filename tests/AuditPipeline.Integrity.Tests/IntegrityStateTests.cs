@@ -97,6 +97,36 @@ public sealed class IntegrityStateTests : IDisposable
         Assert.Equal([entries[3].Entry], next.Entries);
     }
 
+    [Fact]
+    public void Pruning_forgets_only_the_entries_of_digests_sealed_before_the_cut_that_every_sink_took()
+    {
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        using var state = new IntegrityState(_dir);
+        var a = Entries("org_a", 0, 3);
+        var b = Entries("org_b", 3, 2);
+        var late = Entries("org_a", 5, 2);
+        var pending = Entries("org_a", 7, 1);
+        state.Record([a[0], b[0], a[1], b[1], a[2]]); // two organisations' rows interleaved
+        var da = state.Seal("org_a", 10_000, T0, signer)!;
+        var db = state.Seal("org_b", 10_000, T0, signer)!;
+        state.Record(late);
+        var dl = state.Seal("org_a", 10_000, T0.AddDays(1), signer)!;
+        state.Record(pending);
+        state.Delivered("org_a", da.Seq);
+        state.Delivered("org_a", dl.Seq); // org_b's digest is still in the outbox
+
+        var pruned = state.Prune(T0.AddHours(1));
+
+        Assert.Equal(3, pruned);
+        var all = a.Concat(b).Concat(late).Concat(pending).Select(e => (e.Org, e.Entry.Id)).ToList();
+        Assert.Equal(b.Concat(late).Concat(pending).Select(e => (e.Org, e.Entry.Id)).ToHashSet(), state.Known(all));
+        Assert.Equal(1, state.PendingCount());
+        Assert.Equal(0, state.Prune(T0.AddHours(1)));
+        Assert.Equal((dl.Seq, DigestCodec.ChainHash(dl)), state.Head("org_a"));
+        Assert.Equal(db.Seq, state.Head("org_b")!.Value.Seq);
+        Assert.Equal([pending[0].Entry], state.Seal("org_a", 10_000, T0.AddDays(2), signer)!.Entries);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

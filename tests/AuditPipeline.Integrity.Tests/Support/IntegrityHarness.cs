@@ -43,6 +43,8 @@ public sealed class IntegrityHarness : IAsyncDisposable
 
     internal DigestSigner Signer => _services.GetRequiredService<DigestSigner>();
 
+    internal IntegrityState State => _services.GetRequiredService<IntegrityState>();
+
     public DateTimeOffset Now { get; set; } = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
     /// <summary>Prepares the events (the batch stage), stores them and tells the observer, as the pipeline does.</summary>
