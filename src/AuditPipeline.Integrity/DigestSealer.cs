@@ -84,6 +84,12 @@ internal sealed partial class DigestSealer(
             }
 
             await DeliverAsync(cancellationToken);
+            var pruned = state.Prune(time.GetUtcNow() - options.PruneAfter);
+            if (pruned > 0)
+            {
+                LogPruned(pruned, options.PruneAfter);
+            }
+
             return sealedCount;
         }
         finally
@@ -127,6 +133,9 @@ internal sealed partial class DigestSealer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sealed digest {Seq} of {OrgId} covering {Count} events")]
     private partial void LogSealed(string orgId, long seq, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot {Count} entries of digests delivered more than {PruneAfter} ago")]
+    private partial void LogPruned(long count, TimeSpan pruneAfter);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Adopted digest {Seq} of {OrgId} from the digest directory; the integrity state was behind it")]
     private partial void LogAdopted(string orgId, long seq);

@@ -8,7 +8,8 @@ namespace AuditPipeline.Integrity;
 ///   "DigestPath": "./data/digests",       // default &lt;Store:Embedded:Path&gt;/digests
 ///   "StatePath": "./data/integrity",      // default &lt;Store:Embedded:Path&gt;/integrity
 ///   "SigningKeyPath": "/run/secrets/digest-key.pem",   // PEM PKCS#8 EC P-256; generated beside the store when absent
-///   "MaxEntriesPerDigest": 10000
+///   "MaxEntriesPerDigest": 10000,
+///   "PruneAfter": "7.00:00:00"            // the state forgets the entries of digests delivered this long ago
 /// }
 /// </code>
 /// </summary>
@@ -28,6 +29,12 @@ public sealed class IntegrityOptions
 
     /// <summary>A busy interval is sealed as several digests of at most this many entries (bounded memory).</summary>
     public int MaxEntriesPerDigest { get; set; } = 10_000;
+
+    /// <summary>
+    /// The state keeps a delivered digest's entries this long, to recognise a redelivery of its events;
+    /// then they go (the digest holds them). Seven days is Kafka's default retention: no redelivery is older.
+    /// </summary>
+    public TimeSpan PruneAfter { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Set from <c>Store:Embedded:Path</c> (default ./data); the base of the defaults above.</summary>
     public string StorePath { get; set; } = "./data";
@@ -51,6 +58,11 @@ public sealed class IntegrityOptions
         if (MaxEntriesPerDigest is < 1 or > 1_000_000)
         {
             yield return $"{SectionName}:MaxEntriesPerDigest must be between 1 and 1000000 (was {MaxEntriesPerDigest}).";
+        }
+
+        if (PruneAfter < TimeSpan.Zero)
+        {
+            yield return $"{SectionName}:PruneAfter must not be negative (was {PruneAfter}).";
         }
 
         if (SigningKeyConfigured && !File.Exists(SigningKeyPath))

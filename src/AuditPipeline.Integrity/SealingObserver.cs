@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Ingest;
 using AuditPipeline.Core.Integrity;
@@ -13,6 +14,12 @@ namespace AuditPipeline.Integrity;
 /// </summary>
 internal sealed class SealingObserver(IntegrityState state, IAuditStore store) : IAppendObserver
 {
+    // Hashes made in the batch stage, beside the previous batch's write; keyed by the event instance
+    // (immutable), so an entry goes when its event does, whether it was stored, dead-lettered or dropped.
+    private readonly ConditionalWeakTable<AuditEvent, string> _prepared = [];
+
+    public void Prepare(AuditEvent e) => _prepared.AddOrUpdate(e, EventHash.ComputeHex(e));
+
     public async ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken)
     {
         var stored = new List<int>(events.Count);
@@ -31,14 +38,27 @@ internal sealed class SealingObserver(IntegrityState state, IAuditStore store) :
         }
 
         var hashes = new string[events.Count];
-        if (stored.Count > 64)
+        var unprepared = new List<int>();
+        foreach (var i in stored)
         {
-            // Hashing is the CPU part; a large batch spreads it over the cores the pipeline leaves idle.
-            Parallel.ForEach(stored, i => hashes[i] = EventHash.ComputeHex(events[i]));
+            if (_prepared.TryGetValue(events[i], out var prepared))
+            {
+                hashes[i] = prepared;
+            }
+            else
+            {
+                unprepared.Add(i);
+            }
+        }
+
+        if (unprepared.Count > 64)
+        {
+            // Events that did not come through the batch stage: a large batch spreads over the cores.
+            Parallel.ForEach(unprepared, i => hashes[i] = EventHash.ComputeHex(events[i]));
         }
         else
         {
-            foreach (var i in stored)
+            foreach (var i in unprepared)
             {
                 hashes[i] = EventHash.ComputeHex(events[i]);
             }

@@ -9,6 +9,7 @@ using BenchmarkDotNet.Running;
 //   chaos [--messages 200000] [--kills 100] [--seed 1] [--static]   (docs/RELIABILITY.md, see KafkaChaos.cs)
 //   kafka-restart [--rounds 3]   (how long a restarted worker waits for its partitions, docs/PERFORMANCE-kafka.md)
 //   integrity [events] [rounds]   (see IntegrityMeasurement.cs)
+//   verify-memory [events...]   (verify's peak heap at each size, see VerifyMemoryMeasurement.cs)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
@@ -19,6 +20,7 @@ return args switch
     ["kafka-e2e", .. var rest] => await KafkaEndToEnd.RunAsync(rest),
     ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),
     ["integrity", .. var rest] => await IntegrityMeasurement.RunAsync(rest),
+    ["verify-memory", .. var rest] => await VerifyMemoryMeasurement.RunAsync(rest),
     _ => Run(args),
 };
 

@@ -207,6 +207,26 @@ public sealed class EmbeddedTamperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Entries_of_delivered_digests_are_forgotten_after_PruneAfter_and_a_later_redelivery_is_sealed_again_and_still_verifies()
+    {
+        var state = _h.State;
+        Assert.Equal(13, state.Known(_ids.Select(id => ("org_42", id))).Count);
+
+        // Seven days on (the default Integrity:PruneAfter), the next round forgets what the digests hold.
+        _h.Now = _h.Now.AddDays(7).AddMinutes(1);
+        await _h.SealAsync();
+        Assert.Empty(state.Known(_ids.Select(id => ("org_42", id))));
+
+        // A redelivery after that is not recognised: it is sealed again, in a new digest, and verify accepts it.
+        var again = await _h.Store.GetAsync("org_42", _ids[0], TestContext.Current.CancellationToken);
+        await _h.AppendAsync(again!);
+        Assert.Equal(1, await _h.SealAsync());
+        var v = await _h.VerifyAsync();
+        Assert.Empty(v.Lines);
+        Assert.Equal((13L, 4L, 0L), (v.Events, v.Digests, v.Problems));
+    }
+
+    [Fact]
     public async Task An_event_in_no_digest_is_unsealed_only_once_two_seal_intervals_passed()
     {
         var e = Some.Event(time: _h.Now.AddSeconds(-30)) with { ReceivedAt = _h.Now.AddSeconds(-30) };

@@ -10,6 +10,15 @@ namespace AuditPipeline.Core.Ingest;
 /// </summary>
 public interface IAppendObserver
 {
+    /// <summary>
+    /// Told of each event as it joins a batch, in the batch stage, while the previous batch is being
+    /// written: the work that needs no answer from the store belongs here, off the write's critical
+    /// path (the sealing observer hashes). Must not throw; what it keeps must not outlive the event.
+    /// </summary>
+    void Prepare(AuditEvent e)
+    {
+    }
+
     /// <param name="events">The events offered to the store, in order.</param>
     /// <param name="results">The store's answer for each, in the same order.</param>
     ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken);

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using AuditPipeline.Core.Diagnostics;
+using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Normalization;
 using AuditPipeline.Core.Storage;
 using Microsoft.Extensions.Hosting;
@@ -41,6 +42,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     private readonly ILogger<IngestPipeline> _logger;
     private readonly TimeProvider _time;
     private readonly IsolatingAppender _appender;
+    private readonly IAppendObserver[] _observers;
     private readonly ByteBudget _bytes;
     private long _written;
     private long _completed;
@@ -60,7 +62,8 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         _options = options.Value;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _appender = new IsolatingAppender(store, observers?.ToArray() ?? [], metrics, _options, _time, logger);
+        _observers = observers?.ToArray() ?? [];
+        _appender = new IsolatingAppender(store, _observers, metrics, _options, _time, logger);
         _bytes = new ByteBudget(_options.MaxBufferedBytes);
         metrics.RegisterBufferedBytes(() => _bytes.Used);
         _input = Channel.CreateBounded<IngestMessage>(new BoundedChannelOptions(_options.ChannelCapacity)
@@ -214,6 +217,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         _metrics.Consumed(kind);
         if (message.Prebuilt is { } prebuilt)
         {
+            Prepare(prebuilt);
             batch.Add(message, prebuilt, null, default);
             return;
         }
@@ -226,11 +230,20 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                 _metrics.UnknownType(kind);
             }
 
+            Prepare(result.Event);
             batch.Add(message, result.Event, null, default);
         }
         else
         {
             batch.Add(message, null, result.Error, result.Reason);
+        }
+    }
+
+    private void Prepare(AuditEvent e)
+    {
+        foreach (var observer in _observers)
+        {
+            observer.Prepare(e);
         }
     }
 

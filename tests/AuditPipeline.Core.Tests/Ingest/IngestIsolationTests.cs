@@ -55,6 +55,22 @@ public sealed class IngestIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Every_event_is_prepared_in_the_batch_stage_before_the_observer_hears_it_was_appended()
+    {
+        // The sealing observer hashes in Prepare, beside the previous batch's write; it must see each event first.
+        var pipeline = await StartAsync(new IngestOptions { BatchSize = 10, BatchDelay = TimeSpan.FromMilliseconds(50) });
+        for (var i = 0; i < 95; i++)
+        {
+            await pipeline.WriteAsync(Message(Crm($"evt_{i}"), i), Ct);
+        }
+
+        await pipeline.FlushAsync(Ct).WaitAsync(Timeout, Ct);
+
+        Assert.Equal(95, _observer.Calls.Sum(c => c.Ids.Length));
+        Assert.Empty(_observer.Unprepared);
+    }
+
+    [Fact]
     public async Task An_unavailable_store_is_retried_with_the_whole_batch_and_nothing_is_dead_lettered()
     {
         var fail = true;

@@ -60,11 +60,23 @@ internal sealed class ScriptedStore() : DelegatingAuditStore(new InMemoryAuditSt
 /// <summary>Every call to the observer: the ids offered and the store's outcomes.</summary>
 internal sealed class RecordingObserver : IAppendObserver
 {
+    private readonly ConcurrentDictionary<AuditEvent, byte> _prepared = new(ReferenceEqualityComparer.Instance);
+
     public ConcurrentQueue<(string[] Ids, AppendOutcome[] Outcomes)> Calls { get; } = new();
+
+    /// <summary>Events the observer heard of as appended without having been prepared first (the same instance).</summary>
+    public ConcurrentQueue<string> Unprepared { get; } = new();
+
+    public void Prepare(AuditEvent e) => _prepared.TryAdd(e, 0);
 
     public ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken)
     {
         Calls.Enqueue(([.. events.Select(e => e.Id)], [.. results.Select(r => r.Outcome)]));
+        foreach (var e in events.Where(e => !_prepared.ContainsKey(e)))
+        {
+            Unprepared.Enqueue(e.Id);
+        }
+
         return ValueTask.CompletedTask;
     }
 }

@@ -43,11 +43,21 @@ public sealed class IntegrityHarness : IAsyncDisposable
 
     internal DigestSigner Signer => _services.GetRequiredService<DigestSigner>();
 
+    internal IntegrityState State => _services.GetRequiredService<IntegrityState>();
+
     public DateTimeOffset Now { get; set; } = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Stores the events and tells the observer, as the pipeline does.</summary>
+    /// <summary>Prepares the events (the batch stage), stores them and tells the observer, as the pipeline does.</summary>
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(params AuditEvent[] events)
     {
+        foreach (var e in events)
+        {
+            foreach (var o in _services.GetServices<IAppendObserver>())
+            {
+                o.Prepare(e);
+            }
+        }
+
         var results = await Store.AppendAsync(events, CancellationToken.None);
         foreach (var o in _services.GetServices<IAppendObserver>())
         {

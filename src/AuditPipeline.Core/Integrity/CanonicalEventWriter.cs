@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Unicode;
+using AuditPipeline.Core.Events;
+
+namespace AuditPipeline.Core.Integrity;
+
+/// <summary>
+/// Writes the RFC 8785 canonical JSON of an <see cref="AuditEvent"/> straight from its members, without
+/// serializing and parsing it back. The event's own members are fixed, so they are written here in JCS
+/// order (names sorted by UTF-16 code units) with JCS string rules; only the free-form JSON parts
+/// (before, after, details, the changes' values) go through the general <see cref="Jcs"/> writer. The
+/// output must equal <c>Jcs.Canonicalize(AuditJson.SerializeToUtf8Bytes(e))</c> byte for byte (a property
+/// test holds it to that); anything this writer cannot reproduce exactly (a string that is not valid
+/// UTF-16, an undefined JSON element) makes <see cref="TryWrite"/> answer false, and the caller takes the
+/// reference path, which gives the same bytes or the same error.
+/// </summary>
+public static class CanonicalEventWriter
+{
+    // JCS escapes only these (RFC 8785 section 3.2.2.2); every other character is written as UTF-8.
+    private static readonly SearchValues<char> NeedsEscape = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000B\f\r\u000E\u000F" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
+
+    /// <summary>Writes the canonical bytes of <paramref name="e"/>; false (output partly written) where only the reference path is exact.</summary>
+    public static bool TryWrite(IBufferWriter<byte> output, AuditEvent e)
+    {
+        // Members in UTF-16 code unit order: action, actor, after, ai, before, category, changes, details,
+        // entity, eventType, id, ip, orgId, outcome, receivedAt, source, time, userAgent.
+        return Raw(output, "{\"action\":"u8) && Str(output, e.Action)
+            && Raw(output, ",\"actor\":"u8) && Actor(output, e.Actor)
+            && Raw(output, ",\"after\":"u8) && Element(output, e.After)
+            && Raw(output, ",\"ai\":"u8) && Ai(output, e.Ai)
+            && Raw(output, ",\"before\":"u8) && Element(output, e.Before)
+            && Raw(output, ",\"category\":"u8) && Str(output, e.Category)
+            && Raw(output, ",\"changes\":"u8) && Changes(output, e.Changes)
+            && Raw(output, ",\"details\":"u8) && Element(output, e.Details)
+            && Raw(output, ",\"entity\":"u8) && Entity(output, e.Entity)
+            && Raw(output, ",\"eventType\":"u8) && Str(output, e.EventType)
+            && Raw(output, ",\"id\":"u8) && Str(output, e.Id)
+            && Raw(output, ",\"ip\":"u8) && Str(output, e.Ip)
+            && Raw(output, ",\"orgId\":"u8) && Str(output, e.OrgId)
+            && Raw(output, ",\"outcome\":"u8) && Str(output, e.Outcome)
+            && Raw(output, ",\"receivedAt\":"u8) && Time(output, e.ReceivedAt)
+            && Raw(output, ",\"source\":"u8) && Str(output, e.Source)
+            && Raw(output, ",\"time\":"u8) && Time(output, e.Time)
+            && Raw(output, ",\"userAgent\":"u8) && Str(output, e.UserAgent)
+            && Raw(output, "}"u8);
+    }
+
+    private static bool Actor(IBufferWriter<byte> output, AuditActor? a) =>
+        a is null
+            ? Raw(output, "null"u8)
+            : Raw(output, "{\"email\":"u8) && Str(output, a.Email)
+              && Raw(output, ",\"id\":"u8) && Str(output, a.Id)
+              && Raw(output, ",\"name\":"u8) && Str(output, a.Name)
+              && Raw(output, ",\"type\":"u8) && Str(output, a.Type)
+              && Raw(output, "}"u8);
+
+    private static bool Entity(IBufferWriter<byte> output, AuditEntity? en) =>
+        en is null
+            ? Raw(output, "null"u8)
+            : Raw(output, "{\"id\":"u8) && Str(output, en.Id)
+              && Raw(output, ",\"name\":"u8) && Str(output, en.Name)
+              && Raw(output, ",\"type\":"u8) && Str(output, en.Type)
+              && Raw(output, "}"u8);
+
+    private static bool Ai(IBufferWriter<byte> output, AuditAi? ai) =>
+        ai is null
+            ? Raw(output, "null"u8)
+            : Raw(output, "{\"conversationId\":"u8) && Str(output, ai.ConversationId)
+              && Raw(output, ai.Initiated ? ",\"initiated\":true"u8 : ",\"initiated\":false"u8)
+              && Raw(output, ",\"messageId\":"u8) && Str(output, ai.MessageId)
+              && Raw(output, ",\"tool\":"u8) && Str(output, ai.Tool)
+              && Raw(output, "}"u8);
+
+    private static bool Changes(IBufferWriter<byte> output, IReadOnlyList<AuditChange>? changes)
+    {
+        if (changes is null)
+        {
+            return Raw(output, "null"u8);
+        }
+
+        Raw(output, "["u8);
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var c = changes[i];
+            if (i > 0)
+            {
+                Raw(output, ","u8);
+            }
+
+            var ok = c is null
+                ? Raw(output, "null"u8)
+                : Raw(output, "{\"after\":"u8) && Element(output, c.After)
+                  && Raw(output, ",\"before\":"u8) && Element(output, c.Before)
+                  && Raw(output, ",\"field\":"u8) && Str(output, c.Field)
+                  && Raw(output, "}"u8);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return Raw(output, "]"u8);
+    }
+
+    private static bool Element(IBufferWriter<byte> output, JsonElement? element)
+    {
+        if (element is not { } el)
+        {
+            return Raw(output, "null"u8);
+        }
+
+        // System.Text.Json refuses to serialize an undefined element; the reference path says so.
+        if (el.ValueKind == JsonValueKind.Undefined)
+        {
+            return false;
+        }
+
+        // The reference path serializes the element and parses it back: the same JSON data, which the
+        // canonical form depends on alone, so canonicalizing the element itself gives the same bytes.
+        Jcs.Write(output, el);
+        return true;
+    }
+
+    private static bool Time(IBufferWriter<byte> output, DateTimeOffset t)
+    {
+        // UtcMillisecondsConverter's format; its output is ASCII without anything to escape.
+        var span = output.GetSpan(32);
+        span[0] = (byte)'"';
+        if (!t.UtcDateTime.TryFormat(span[1..], out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        span[written + 1] = (byte)'"';
+        output.Advance(written + 2);
+        return true;
+    }
+
+    private static bool Str(IBufferWriter<byte> output, string? value)
+    {
+        if (value is null)
+        {
+            return Raw(output, "null"u8);
+        }
+
+        var rest = value.AsSpan();
+        Raw(output, "\""u8);
+        while (true)
+        {
+            var stop = rest.IndexOfAny(NeedsEscape);
+            var plain = stop < 0 ? rest : rest[..stop];
+            if (!plain.IsEmpty && !Utf16ToUtf8(output, plain))
+            {
+                return false;
+            }
+
+            if (stop < 0)
+            {
+                return Raw(output, "\""u8);
+            }
+
+            Escape(output, rest[stop]);
+            rest = rest[(stop + 1)..];
+        }
+    }
+
+    private static bool Utf16ToUtf8(IBufferWriter<byte> output, ReadOnlySpan<char> chars)
+    {
+        // At most 3 bytes per UTF-16 code unit; written in slices so a long string needs no huge span.
+        while (!chars.IsEmpty)
+        {
+            var slice = chars.Length > 4096 ? chars[..4096] : chars;
+
+            // A high surrogate at the slice's end would be split from its pair: leave it for the next slice.
+            if (slice.Length < chars.Length && char.IsHighSurrogate(slice[^1]))
+            {
+                slice = slice[..^1];
+            }
+
+            var span = output.GetSpan(slice.Length * 3);
+            var status = Utf8.FromUtf16(slice, span, out var read, out var written, replaceInvalidSequences: false, isFinalBlock: true);
+            if (status != OperationStatus.Done)
+            {
+                return false; // a lone surrogate: the reference path decides what it becomes
+            }
+
+            output.Advance(written);
+            chars = chars[read..];
+        }
+
+        return true;
+    }
+
+    private static void Escape(IBufferWriter<byte> output, char c)
+    {
+        switch (c)
+        {
+            case '"':
+                Raw(output, "\\\""u8);
+                break;
+            case '\\':
+                Raw(output, "\\\\"u8);
+                break;
+            case '\b':
+                Raw(output, "\\b"u8);
+                break;
+            case '\f':
+                Raw(output, "\\f"u8);
+                break;
+            case '\n':
+                Raw(output, "\\n"u8);
+                break;
+            case '\r':
+                Raw(output, "\\r"u8);
+                break;
+            case '\t':
+                Raw(output, "\\t"u8);
+                break;
+            default:
+                var span = output.GetSpan(6);
+                "\\u00"u8.CopyTo(span);
+                span[4] = (byte)"0123456789abcdef"[c >> 4];
+                span[5] = (byte)"0123456789abcdef"[c & 0xF];
+                output.Advance(6);
+                break;
+        }
+    }
+
+    private static bool Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        output.Write(bytes);
+        return true;
+    }
+}
