@@ -39,7 +39,8 @@ public static class IntegrityServiceCollectionExtensions
             });
             services.AddSingleton(sp => sp.GetRequiredService<LoadedKey>().Signer);
             services.AddSingleton(sp => sp.GetRequiredService<LoadedKey>().Info);
-            services.AddSingleton(sp => new IntegrityState(sp.GetRequiredService<IntegrityOptions>().ResolvedStatePath));
+            var fullSync = !string.Equals(configuration["Store:Embedded:Synchronous"], "Normal", StringComparison.OrdinalIgnoreCase);
+            services.AddSingleton(sp => new IntegrityState(sp.GetRequiredService<IntegrityOptions>().ResolvedStatePath, fullSync));
             services.AddSingleton<DigestSealer>();
             services.AddSingleton<IAppendObserver, SealingObserver>();
             services.AddHostedService<SealingService>();

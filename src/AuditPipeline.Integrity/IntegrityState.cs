@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace AuditPipeline.Integrity;
 
 /// <summary>
-/// The sealer's durable memory (<c>&lt;StatePath&gt;/state.db</c>, WAL, synchronous=FULL): every event
+/// The sealer's durable memory (<c>&lt;StatePath&gt;/state.db</c>, WAL, synchronous=FULL unless the embedded store runs NORMAL): every event
 /// recorded with its hash and the digest that sealed it (null while pending), each chain's head, and
 /// the outbox of sealed digests not yet in every sink. One connection, used under a lock: the observer
 /// and the sealer take turns, each in one short transaction.
@@ -23,7 +23,12 @@ internal sealed partial class IntegrityState : IDisposable
     private SqliteCommand? _recordMany;
     private SqliteCommand? _recordOne;
 
-    public IntegrityState(string directory)
+    /// <param name="directory">Where <c>state.db</c> lives.</param>
+    /// <param name="fullSync">
+    /// <c>synchronous=FULL</c> (default) or NORMAL: the state follows the embedded store's
+    /// <c>Store:Embedded:Synchronous</c>, so a power loss takes the same last batches from both.
+    /// </param>
+    public IntegrityState(string directory, bool fullSync = true)
     {
         Directory.CreateDirectory(directory);
         _conn = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -35,7 +40,7 @@ internal sealed partial class IntegrityState : IDisposable
         }.ToString());
         _conn.Open();
         IntegrityStateSchema.Apply(_conn);
-        Execute("PRAGMA synchronous = FULL;");
+        Execute(fullSync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
     }
 
     /// <summary>Of the given (org, id) pairs, those already recorded.</summary>
