@@ -15,7 +15,7 @@ namespace AuditPipeline.Benchmarks;
 /// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered, and is stopped with SIGTERM.
 /// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000]
 /// </code>
 /// <c>--ordered</c> gives each source partition its events in time order (a live stream); the default
 /// spreads every partition's events over the five months at random (a replayed backlog: the worst case
@@ -32,6 +32,7 @@ internal static class KafkaEndToEnd
         var integrity = OptionText(args, "--integrity") ?? "true";
         var synchronous = OptionText(args, "--sync") ?? "Full";
         var ordered = args.Contains("--ordered");
+        var batch = Option(args, "--batch", 1000);
 
         using var cluster = new MockKafkaCluster();
         var suffix = MockKafkaCluster.UniqueName("e2e");
@@ -50,7 +51,7 @@ internal static class KafkaEndToEnd
         var (records, lines, malformed) = Generate(names, messages, ordered);
         var produce = Stopwatch.StartNew();
         cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
-        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}; {Environment.ProcessorCount} cores, load {Load()}"));
+        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {Load()}"));
 
         for (var round = 1; round <= rounds; round++)
         {
@@ -69,7 +70,7 @@ internal static class KafkaEndToEnd
                 "--Kafka:Client:session.timeout.ms=6000",
                 $"--Integrity:Enabled={integrity}",
                 $"--Store:Embedded:Synchronous={synchronous}",
-                "--Ingest:BatchSize=1000",
+                $"--Ingest:BatchSize={batch}",
             ]);
             Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; load {Load()}"));
 
@@ -85,7 +86,7 @@ internal static class KafkaEndToEnd
                 [
                     $"--Integrity:Enabled={integrity}",
                     $"--Store:Embedded:Synchronous={synchronous}",
-                    "--Ingest:BatchSize=1000",
+                    $"--Ingest:BatchSize={batch}",
                     "--Retention:Orgs:org_ent:Plan=enterprise",
                     "--Retention:Orgs:org_ent:Years=5",
                 ]);
