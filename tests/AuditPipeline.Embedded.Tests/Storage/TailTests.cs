@@ -168,6 +168,34 @@ public sealed class TailTests : IDisposable
         Assert.Equal(2_000, (await All(store, "org_t")).Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Filter_columns_keep_every_character_in_the_tail_and_after_the_merge(bool merged)
+    {
+        // Bound by position through SQLitePCLRaw: a NUL, U+FFFF or an astral character must not cut a value short.
+        const string user = "usr_a\u0000b\uffff\U0001F600";
+        var e = Some.Event(orgId: "org_t", time: Nov) with
+        {
+            Actor = new AuditActor(ActorTypes.User, user, "Ana\u0000Silva", "ana@acme.test"),
+            Entity = new AuditEntity("deal", "deal_\u0000x", "Zanzi\u0000bar"),
+        };
+        using var store = Stores.Open(_dir.Path);
+        await store.AppendAsync([e, Some.Event(orgId: "org_t", time: Nov.AddMinutes(1)) with { Actor = new AuditActor(ActorTypes.User, "usr_a", "Ana", "a@acme.test") }], Ct);
+        if (merged)
+        {
+            store.MergeAllTails();
+        }
+
+        var byUser = await store.QueryAsync(new AuditQuery { OrgId = "org_t", Users = [user] }, 10, Ct);
+        var byEntity = await store.QueryAsync(new AuditQuery { OrgId = "org_t", EntityIds = ["deal_\u0000x"] }, 10, Ct);
+
+        Assert.Equal([e.Id], byUser.Items.Select(x => x.Id));
+        Assert.Equal(user, byUser.Items[0].Actor!.Id);
+        Assert.Equal([e.Id], byEntity.Items.Select(x => x.Id));
+        Assert.Equal("Zanzi\u0000bar", (await store.GetAsync("org_t", e.Id, Ct))!.Entity!.Name);
+    }
+
     [Fact]
     public async Task A_read_only_store_beside_the_writer_reads_rows_still_in_the_tail()
     {
