@@ -43,7 +43,6 @@ internal static class EmbeddedAppendMeasurement
         var start = end.AddMonths(-months);
 
         Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, batches of {batchSize:N0}, synchronous={synchronous}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
-        var prefillEvents = prefill > 0 ? Generate(prefill, start, end, seed: 7, idPrefix: "pre") : [];
         for (var round = 1; round <= rounds; round++)
         {
             var events = Generate(count, start, end, seed: round, idPrefix: $"r{round}");
@@ -57,10 +56,12 @@ internal static class EmbeddedAppendMeasurement
             }
 
             using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir, Synchronous = synchronous, MergeRows = Option(args, "--merge", 8192) }), registry, Options.Create(retention));
-            if (prefillEvents.Count > 0)
+            // Generated and appended a million at a time: ten million events would not fit in memory at once.
+            for (var filled = 0; filled < prefill; filled += 1_000_000)
             {
-                var (fillRate, _) = await TimeAppend(store, prefillEvents, batchSize);
-                Console.WriteLine(FormattableString.Invariant($"round {round}: prefilled {prefill:N0} at {fillRate:N0} events/s"));
+                var chunk = Generate(Math.Min(1_000_000, prefill - filled), start, end, seed: 7 + filled, idPrefix: $"pre{filled}");
+                var (fillRate, fillCpu) = await TimeAppend(store, chunk, batchSize);
+                Console.WriteLine(FormattableString.Invariant($"round {round}: prefill {filled + chunk.Count:N0} stored, this million at {fillRate:N0} events/s (CPU {fillCpu:N1} us/event)"));
             }
 
             var written = BytesWritten();
