@@ -13,27 +13,34 @@ namespace AuditPipeline.Embedded.Storage;
 /// </summary>
 internal static class PartitionSchema
 {
-    public const string Create = """
+    /// <summary>The event columns, the same in <c>events</c> and <c>events_tail</c> (the tail adds the free-text body).</summary>
+    private const string EventColumns = """
+        seq         INTEGER PRIMARY KEY,
+        org_id      TEXT    NOT NULL,
+        id          TEXT    NOT NULL,
+        time_ms     INTEGER NOT NULL,
+        action      TEXT    NOT NULL,
+        actor_id    TEXT,
+        entity_type TEXT    NOT NULL,
+        entity_id   TEXT,
+        category    TEXT    NOT NULL,
+        source      TEXT    NOT NULL,
+        outcome     TEXT    NOT NULL,
+        ai          INTEGER NOT NULL,
+        actor_name  TEXT,
+        actor_email TEXT,
+        entity_name TEXT,
+        doc         BLOB    NOT NULL
+        """;
+
+    /// <summary>The names of <see cref="EventColumns"/>, in order.</summary>
+    private const string EventColumnNames =
+        "seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source, outcome, ai, actor_name, actor_email, entity_name, doc";
+
+    public const string Create = $$"""
         PRAGMA page_size = 16384;
         PRAGMA journal_mode = WAL;
-        CREATE TABLE IF NOT EXISTS events (
-            seq         INTEGER PRIMARY KEY,
-            org_id      TEXT    NOT NULL,
-            id          TEXT    NOT NULL,
-            time_ms     INTEGER NOT NULL,
-            action      TEXT    NOT NULL,
-            actor_id    TEXT,
-            entity_type TEXT    NOT NULL,
-            entity_id   TEXT,
-            category    TEXT    NOT NULL,
-            source      TEXT    NOT NULL,
-            outcome     TEXT    NOT NULL,
-            ai          INTEGER NOT NULL,
-            actor_name  TEXT,
-            actor_email TEXT,
-            entity_name TEXT,
-            doc         BLOB    NOT NULL
-        );
+        CREATE TABLE IF NOT EXISTS events ({{EventColumns}});
         CREATE UNIQUE INDEX IF NOT EXISTS ux_events_org_id ON events (org_id, id);
         CREATE INDEX IF NOT EXISTS ix_events_time ON events (org_id, time_ms, id, category, source, outcome, ai, action, entity_type, actor_id, entity_id, actor_name, actor_email, entity_name);
         CREATE INDEX IF NOT EXISTS ix_events_action ON events (org_id, action, time_ms, id, category, source, outcome, ai);
@@ -46,25 +53,7 @@ internal static class PartitionSchema
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE is not allowed'); END;
-        CREATE TABLE IF NOT EXISTS events_tail (
-            seq         INTEGER PRIMARY KEY,
-            org_id      TEXT    NOT NULL,
-            id          TEXT    NOT NULL,
-            time_ms     INTEGER NOT NULL,
-            action      TEXT    NOT NULL,
-            actor_id    TEXT,
-            entity_type TEXT    NOT NULL,
-            entity_id   TEXT,
-            category    TEXT    NOT NULL,
-            source      TEXT    NOT NULL,
-            outcome     TEXT    NOT NULL,
-            ai          INTEGER NOT NULL,
-            actor_name  TEXT,
-            actor_email TEXT,
-            entity_name TEXT,
-            doc         BLOB    NOT NULL,
-            body        TEXT    NOT NULL
-        );
+        CREATE TABLE IF NOT EXISTS events_tail ({{EventColumns}}, body TEXT NOT NULL);
         CREATE TRIGGER IF NOT EXISTS events_tail_no_update BEFORE UPDATE ON events_tail
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_tail_no_delete BEFORE DELETE ON events_tail
@@ -76,9 +65,8 @@ internal static class PartitionSchema
     /// Appends one event to the tail. Positional parameters (bound by number, not looked up by name):
     /// the id index has already made sure the (org, id) is new.
     /// </summary>
-    public const string InsertTail = """
-        INSERT INTO events_tail (seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
-                                 outcome, ai, actor_name, actor_email, entity_name, doc, body)
+    public const string InsertTail = $$"""
+        INSERT INTO events_tail ({{EventColumnNames}}, body)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
         """;
 
@@ -86,11 +74,9 @@ internal static class PartitionSchema
     /// Moves the tail rows up to <c>$upto</c> into <c>events</c> and the full-text index, in row order
     /// (the table's pages fill sequentially), then removes them from the tail: one transaction.
     /// </summary>
-    public const string MergeTail = """
-        INSERT INTO events (seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
-                            outcome, ai, actor_name, actor_email, entity_name, doc)
-        SELECT seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source,
-               outcome, ai, actor_name, actor_email, entity_name, doc
+    public const string MergeTail = $$"""
+        INSERT INTO events ({{EventColumnNames}})
+        SELECT {{EventColumnNames}}
         FROM events_tail WHERE seq <= $upto ORDER BY seq;
         INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq;
         DELETE FROM events_tail WHERE seq <= $upto;

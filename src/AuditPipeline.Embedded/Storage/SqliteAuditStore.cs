@@ -277,10 +277,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         if (_writer is not null && _writeGate.Wait(TimeSpan.FromSeconds(30)))
         {
             // On a graceful stop every tail goes into its indexes, so the files at rest hold one table of events.
-            foreach (var p in _catalog.All)
-            {
-                _writer.Merge(p);
-            }
+            MergeEveryTail(_writer);
 
             try
             {
@@ -309,14 +306,20 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         _writeGate.Wait();
         try
         {
-            foreach (var p in _catalog.All)
-            {
-                _writer.Merge(p);
-            }
+            MergeEveryTail(_writer);
         }
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    /// <summary>Under the write gate: every partition's tail into its indexes.</summary>
+    private void MergeEveryTail(PartitionWriter writer)
+    {
+        foreach (var p in _catalog.All)
+        {
+            writer.Merge(p);
         }
     }
 

@@ -7,6 +7,8 @@ using AuditPipeline.Testing.StoreContract;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
+using static AuditPipeline.Embedded.Tests.Support.RawSql;
+
 namespace AuditPipeline.Embedded.Tests.Storage;
 
 /// <summary>The id index across crashes, unavailable vs. permanent errors, and the work budget of a page.</summary>
@@ -30,7 +32,7 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
 
         // What a SIGKILL between the two commits leaves: the rows in the partition, none in the index.
         SqliteConnection.ClearAllPools();
-        using (var catalog = Raw(Path.Combine(_dir.Path, SqliteAuditStore.CatalogFileName)))
+        using (var catalog = RawSql.Open(Path.Combine(_dir.Path, SqliteAuditStore.CatalogFileName)))
         {
             Execute(catalog, "DELETE FROM event_ids; UPDATE id_index SET indexed_seq = 0;");
         }
@@ -63,7 +65,7 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
             // to close would fold the log into the file and delete it); the -shm index is rebuilt.
             Directory.CreateDirectory(copy);
             var live = Path.Combine(_dir.Path, "live");
-            var holders = Directory.GetFiles(live, "*.db").Select(Raw).ToList();
+            var holders = Directory.GetFiles(live, "*.db").Select(RawSql.Open).ToList();
             foreach (var file in Directory.GetFiles(live).Where(f => f.EndsWith(".db", StringComparison.Ordinal) || f.EndsWith("-wal", StringComparison.Ordinal)))
             {
                 File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
@@ -100,7 +102,7 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
         }).ToList();
 
         // No page may be added to the partition file: SQLite answers SQLITE_FULL, as on a full disk.
-        store.Writer!.ConnectionOpened = conn => Execute(conn, "PRAGMA max_page_count = " + Scalar(conn, "PRAGMA page_count"));
+        store.Writer!.ConnectionOpened = conn => Execute(conn, "PRAGMA max_page_count = " + Convert.ToString(Scalar(conn, "PRAGMA page_count"), System.Globalization.CultureInfo.InvariantCulture));
         var ex = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.AppendAsync(batch, Ct));
         store.Writer.ConnectionOpened = null;
         SqliteConnection.ClearAllPools(); // the page limit stays on a pooled connection; a freed disk needs no such step
@@ -130,7 +132,7 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
     {
         using var store = Stores.Open(_dir.Path);
         await store.AppendAsync([Some.Event(time: Nov)], Ct);
-        using var other = Raw(Path.Combine(_dir.Path, "events-p2y-2026-11.db"));
+        using var other = RawSql.Open(Path.Combine(_dir.Path, "events-p2y-2026-11.db"));
         Execute(other, "BEGIN IMMEDIATE");
 
         store.Writer!.ConnectionOpened = conn => Execute(conn, "PRAGMA busy_timeout = 50");
@@ -260,26 +262,5 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
             Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MaxScanRows = maxScanRows }),
             new RetentionPlanRegistry(Options.Create(retention)),
             Options.Create(retention));
-    }
-
-    private static SqliteConnection Raw(string file)
-    {
-        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
-        conn.Open();
-        return conn;
-    }
-
-    private static void Execute(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private static string Scalar(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToString(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
     }
 }

@@ -7,6 +7,8 @@ using AuditPipeline.Testing.StoreContract;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
+using static AuditPipeline.Embedded.Tests.Support.RawSql;
+
 namespace AuditPipeline.Embedded.Tests.Storage;
 
 public sealed class SqliteAuditStoreTests : IDisposable
@@ -26,7 +28,7 @@ public sealed class SqliteAuditStoreTests : IDisposable
             await store.AppendAsync([e], Ct);
         }
 
-        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        using var conn = RawSql.Open(PartitionFile("p2y", 2026, 11));
         var ex = Assert.Throws<SqliteException>(() => Execute(conn, "UPDATE events SET action = 'tampered', doc = x'00'"));
 
         Assert.Contains("append-only", ex.Message, StringComparison.Ordinal);
@@ -43,7 +45,7 @@ public sealed class SqliteAuditStoreTests : IDisposable
             await store.AppendAsync([Some.Event(), Some.Event()], Ct);
         }
 
-        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        using var conn = RawSql.Open(PartitionFile("p2y", 2026, 11));
         var ex = Assert.Throws<SqliteException>(() => Execute(conn, "DELETE FROM events"));
 
         Assert.Contains("append-only", ex.Message, StringComparison.Ordinal);
@@ -59,7 +61,7 @@ public sealed class SqliteAuditStoreTests : IDisposable
             await store.AppendAsync([e], Ct);
         }
 
-        using var conn = RawConnection(PartitionFile("p2y", 2026, 11));
+        using var conn = RawSql.Open(PartitionFile("p2y", 2026, 11));
         Assert.Throws<SqliteException>(() => Execute(conn, $"""
             INSERT INTO events (org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc)
             VALUES ('{e.OrgId}', '{e.Id}', 0, 'tampered', 'x', 'x', 'x', 'x', 0, x'00')
@@ -306,25 +308,4 @@ public sealed class SqliteAuditStoreTests : IDisposable
 
     private string PartitionFile(string retentionClass, int year, int month) =>
         Path.Combine(_dir.Path, FormattableString.Invariant($"events-{retentionClass}-{year:D4}-{month:D2}.db"));
-
-    private static SqliteConnection RawConnection(string file)
-    {
-        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
-        conn.Open();
-        return conn;
-    }
-
-    private static void Execute(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
-    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
@@ -7,6 +6,8 @@ using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+
+using static AuditPipeline.Embedded.Tests.Support.RawSql;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -258,28 +259,8 @@ public sealed class TailTests : IDisposable
     private (long Events, long Tail) Counts()
     {
         using var conn = Raw();
-        return (Scalar(conn, "SELECT count(*) FROM events"), Scalar(conn, "SELECT count(*) FROM events_tail"));
+        return (Count(conn, "SELECT count(*) FROM events"), Count(conn, "SELECT count(*) FROM events_tail"));
     }
 
-    private SqliteConnection Raw()
-    {
-        var file = Path.Combine(_dir.Path, "events-p2y-2026-11.db");
-        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
-        conn.Open();
-        return conn;
-    }
-
-    private static void Execute(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private static long Scalar(SqliteConnection conn, string sql)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
+    private SqliteConnection Raw() => RawSql.Open(Path.Combine(_dir.Path, "events-p2y-2026-11.db"));
 }
