@@ -17,6 +17,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
+using static AuditPipeline.Benchmarks.BenchmarkArgs;
+
 namespace AuditPipeline.Benchmarks;
 
 /// <summary>
@@ -274,12 +276,6 @@ internal static class ApiLoad
         }
 
         return list;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>Answers every query with the same precomputed page: the facade's own cost without a store's.</summary>

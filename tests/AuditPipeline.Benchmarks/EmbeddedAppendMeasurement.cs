@@ -9,6 +9,8 @@ using AuditPipeline.Testing;
 using AuditPipeline.Testing.StoreContract;
 using Microsoft.Extensions.Options;
 
+using static AuditPipeline.Benchmarks.BenchmarkArgs;
+
 namespace AuditPipeline.Benchmarks;
 
 /// <summary>
@@ -120,17 +122,5 @@ internal static class EmbeddedAppendMeasurement
 
         var line = File.ReadLines("/proc/self/io").First(l => l.StartsWith("wchar:", StringComparison.Ordinal));
         return long.Parse(line["wchar:".Length..].Trim(), CultureInfo.InvariantCulture);
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
-
-    private static int Option(string[] args, string name, int fallback) =>
-        OptionText(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? OptionText(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

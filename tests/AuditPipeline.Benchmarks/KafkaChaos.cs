@@ -5,6 +5,8 @@ using AuditPipeline.EndToEnd.Tests.Support;
 using AuditPipeline.Kafka.Tests.Support;
 using Microsoft.Data.Sqlite;
 
+using static AuditPipeline.Benchmarks.BenchmarkArgs;
+
 namespace AuditPipeline.Benchmarks;
 
 /// <summary>
@@ -269,10 +271,4 @@ internal static class KafkaChaos
 
     private static string Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> r, string name) =>
         r.Message.Headers.TryGetLastBytes(name, out var v) ? Encoding.UTF8.GetString(v) : "";
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

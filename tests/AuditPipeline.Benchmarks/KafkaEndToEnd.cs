@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using AuditPipeline.EndToEnd.Tests.Support;
 using AuditPipeline.Kafka.Tests.Support;
-using Confluent.Kafka;
+
+using static AuditPipeline.Benchmarks.BenchmarkArgs;
 
 namespace AuditPipeline.Benchmarks;
 
@@ -51,11 +52,11 @@ internal static class KafkaEndToEnd
         var (records, lines, malformed) = Generate(names, messages, ordered);
         var produce = Stopwatch.StartNew();
         cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
-        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {Load()}"));
+        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
 
         for (var round = 1; round <= rounds; round++)
         {
-            var bare = BareConsumer(cluster, names.Values, messages);
+            var bare = KafkaThroughput.BareConsumer(cluster, names.Values, messages);
             Console.WriteLine(FormattableString.Invariant($"round {round}: bare consumer      {messages / bare.TotalSeconds,9:N0} msg/s ({bare.TotalSeconds:N2} s from the assignment)"));
 
             using var sandbox = new WorkerSandbox("kafka-e2e");
@@ -72,7 +73,7 @@ internal static class KafkaEndToEnd
                 $"--Store:Embedded:Synchronous={synchronous}",
                 $"--Ingest:BatchSize={batch}",
             ]);
-            Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; load {Load()}"));
+            Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; load {LoadAverage()}"));
 
             if (args.Contains("--inbox"))
             {
@@ -90,7 +91,7 @@ internal static class KafkaEndToEnd
                     "--Retention:Orgs:org_ent:Plan=enterprise",
                     "--Retention:Orgs:org_ent:Years=5",
                 ]);
-                Console.WriteLine(FormattableString.Invariant($"round {round}: worker (inbox)     {irate,9:N0} msg/s from the first stored event ({itotal:N1} s including start-up; {istored:N0} stored, {idead:N0} dead-lettered); load {Load()}"));
+                Console.WriteLine(FormattableString.Invariant($"round {round}: worker (inbox)     {irate,9:N0} msg/s from the first stored event ({itotal:N1} s including start-up; {istored:N0} stored, {idead:N0} dead-lettered); load {LoadAverage()}"));
             }
         }
 
@@ -169,44 +170,5 @@ internal static class KafkaEndToEnd
         }
 
         return (records, lines, malformed);
-    }
-
-    /// <summary>A plain consumer group member reading every record once, touching each value.</summary>
-    private static TimeSpan BareConsumer(MockKafkaCluster cluster, IEnumerable<string> topics, int count)
-    {
-        Stopwatch? assigned = null;
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            GroupId = MockKafkaCluster.UniqueName("bare"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = true,
-            SessionTimeoutMs = 6000,
-        }).SetLogHandler((_, _) => { }).SetPartitionsAssignedHandler((_, _) => assigned ??= Stopwatch.StartNew()).Build();
-        consumer.Subscribe(topics);
-        long read = 0;
-        long checksum = 0;
-        while (read < count)
-        {
-            var r = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"The bare consumer read only {read} records.");
-            checksum += r.Message.Value?.Length ?? 0;
-            read++;
-        }
-
-        var elapsed = assigned!.Elapsed;
-        consumer.Close();
-        GC.KeepAlive(checksum);
-        return elapsed;
-    }
-
-    private static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
-
-    private static int Option(string[] args, string name, int fallback) =>
-        OptionText(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? OptionText(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

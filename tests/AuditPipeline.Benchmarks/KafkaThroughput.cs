@@ -154,7 +154,7 @@ internal static class KafkaThroughput
     }
 
     /// <summary>A plain consumer group member reading every record once, touching each value.</summary>
-    private static TimeSpan BareConsumer(MockKafkaCluster cluster, IEnumerable<string> topics, int count)
+    internal static TimeSpan BareConsumer(MockKafkaCluster cluster, IEnumerable<string> topics, int count)
     {
         Stopwatch? assigned = null;
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig

@@ -12,6 +12,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
+using static AuditPipeline.Benchmarks.BenchmarkArgs;
+
 namespace AuditPipeline.Benchmarks;
 
 /// <summary>
@@ -99,9 +101,6 @@ public static class VerifyMemoryMeasurement
     }
 
     private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     /// <summary>Forces a full collection every 250 ms and keeps the largest live heap (and heap size) seen.</summary>
     private sealed class HeapSampler : IDisposable
