@@ -7,9 +7,12 @@ namespace AuditPipeline.Embedded.Storage;
 /// thousands of rows, where each index page is written once rather than once per batch. Reads cover
 /// both tables. Append-only is enforced by the database itself: UPDATE aborts in triggers on both
 /// tables, DELETE aborts on <c>events</c>, and on the tail unless the row is already in
-/// <c>events</c>, so not even a <c>sqlite3</c> shell can change or remove an event with them.
-/// (A BEFORE INSERT guard against <c>INSERT OR REPLACE</c> was measured to cut append throughput by
-/// more than half, so it is not there: see docs/PERFORMANCE-embedded.md.)
+/// <c>events</c>, and an INSERT that would take the row number or (on <c>events</c>) the (org, id) of
+/// a row already there aborts too: <c>INSERT OR REPLACE</c> deletes the row it conflicts with without
+/// firing DELETE triggers (unless the connection turned on <c>recursive_triggers</c>), so without that
+/// guard it would be an UPDATE by another name. So not even a <c>sqlite3</c> shell can change or
+/// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row:
+/// about 0.8 µs on a tail insert and 3 µs on a merge (docs/PERFORMANCE-embedded.md).
 /// </summary>
 internal static class PartitionSchema
 {
@@ -53,12 +56,19 @@ internal static class PartitionSchema
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE is not allowed'); END;
+        CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
+          OR EXISTS (SELECT 1 FROM events WHERE org_id = NEW.org_id AND id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
         CREATE TABLE IF NOT EXISTS events_tail ({{EventColumns}}, body TEXT NOT NULL);
         CREATE TRIGGER IF NOT EXISTS events_tail_no_update BEFORE UPDATE ON events_tail
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_tail_no_delete BEFORE DELETE ON events_tail
         WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves the tail only once it is in events'); END;
+        CREATE TRIGGER IF NOT EXISTS events_tail_no_replace BEFORE INSERT ON events_tail
+        WHEN EXISTS (SELECT 1 FROM events_tail WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
         """;
 
     /// <summary>

@@ -71,6 +71,32 @@ public sealed class SqliteAuditStoreTests : IDisposable
         Assert.Equal("stage_changed", Scalar(conn, "SELECT action FROM events"));
     }
 
+    [Theory]
+    [InlineData("INSERT OR REPLACE INTO events SELECT * FROM events")]
+    [InlineData("REPLACE INTO events (seq, org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc) SELECT seq, org_id, id, time_ms, 'tampered', entity_type, category, source, outcome, ai, x'00' FROM events")]
+    [InlineData("REPLACE INTO events (seq, org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc) SELECT seq + 1000, org_id, id, time_ms, 'tampered', entity_type, category, source, outcome, ai, x'00' FROM events")]
+    [InlineData("INSERT INTO events (seq, org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc) SELECT seq, org_id, 'other', time_ms, 'tampered', entity_type, category, source, outcome, ai, x'00' FROM events WHERE true ON CONFLICT DO UPDATE SET action = 'tampered'")]
+    public async Task An_insert_that_would_replace_an_event_through_a_raw_connection_fails_and_changes_nothing(string sql)
+    {
+        // INSERT OR REPLACE deletes the row it conflicts with (on the row number or the org and id)
+        // without firing DELETE triggers; the BEFORE INSERT guard is what stops it.
+        var e = Some.Event();
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync([e], Ct);
+        }
+
+        using var conn = RawSql.Open(PartitionFile("p2y", 2026, 11));
+        Assert.Equal(1L, Count(conn, "SELECT count(*) FROM events"));
+        var ex = Assert.Throws<SqliteException>(() => Execute(conn, sql));
+
+        Assert.Contains("append-only", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, Count(conn, "SELECT count(*) FROM events"));
+        Assert.Equal("stage_changed", Scalar(conn, "SELECT action FROM events"));
+        using var reopened = Stores.Open(_dir.Path);
+        Assert.Equal("stage_changed", (await reopened.GetAsync(e.OrgId, e.Id, Ct))?.Action);
+    }
+
     [Fact]
     public async Task Events_survive_reopening_the_store_and_a_redelivery_after_reopening_is_a_duplicate()
     {

@@ -56,6 +56,8 @@ public sealed class TailTests : IDisposable
         {
             Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute(conn, "UPDATE events_tail SET action = 'tampered'")).Message, StringComparison.Ordinal);
             Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute(conn, "DELETE FROM events_tail")).Message, StringComparison.Ordinal);
+            Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute(conn, "INSERT OR REPLACE INTO events_tail SELECT * FROM events_tail")).Message, StringComparison.Ordinal);
+            Assert.Contains("append-only", Assert.Throws<SqliteException>(() => Execute(conn, "REPLACE INTO events_tail (seq, org_id, id, time_ms, action, entity_type, category, source, outcome, ai, doc, body) SELECT seq, org_id, id, time_ms, 'tampered', entity_type, category, source, outcome, ai, doc, body FROM events_tail")).Message, StringComparison.Ordinal);
         }
 
         Assert.Equal((0L, 1L), Counts());
