@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using AuditPipeline.Core.Integrity;
 using Microsoft.Data.Sqlite;
 
@@ -15,13 +14,9 @@ internal sealed partial class IntegrityState : IDisposable
 {
     public const string FileName = "state.db";
 
-    // 5 parameters a row: 128 rows are 640 bound values, far below SQLite's limit of 32,766.
-    private const int RecordChunk = 128;
-
     private readonly SqliteConnection _conn;
     private readonly Lock _gate = new();
-    private SqliteCommand? _recordMany;
-    private SqliteCommand? _recordOne;
+    private EntryInsert? _insert;
 
     /// <param name="directory">Where <c>state.db</c> lives.</param>
     /// <param name="fullSync">
@@ -82,57 +77,14 @@ internal sealed partial class IntegrityState : IDisposable
         lock (_gate)
         {
             using var tx = _conn.BeginTransaction();
-
-            // Once per stored event, so the cost per row matters: rows go RecordChunk at a time through
-            // one prepared multi-row statement (a single-row one for the rest), not one call each.
-            var i = 0;
-            for (; i + RecordChunk <= entries.Count; i += RecordChunk)
+            _insert ??= new EntryInsert(_conn);
+            foreach (var (org, entry) in entries)
             {
-                Bind(_recordMany ??= RecordCommand(RecordChunk), tx, entries, i, RecordChunk);
-            }
-
-            for (; i < entries.Count; i++)
-            {
-                Bind(_recordOne ??= RecordCommand(1), tx, entries, i, 1);
+                _insert.Execute(org, entry);
             }
 
             tx.Commit();
         }
-    }
-
-    private SqliteCommand RecordCommand(int rows)
-    {
-        var cmd = _conn.CreateCommand();
-        var values = new StringBuilder();
-        for (var r = 0; r < rows; r++)
-        {
-            values.Append(r == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($o{r}, $i{r}, $t{r}, $h{r}, $k{r})");
-            cmd.Parameters.Add("$o" + r, SqliteType.Text);
-            cmd.Parameters.Add("$i" + r, SqliteType.Text);
-            cmd.Parameters.Add("$t" + r, SqliteType.Integer);
-            cmd.Parameters.Add("$h" + r, SqliteType.Blob);
-            cmd.Parameters.Add("$k" + r, SqliteType.Integer);
-        }
-
-        cmd.CommandText = $"INSERT INTO entries (org_id, id, time_ms, hash, k) VALUES {values}";
-        return cmd;
-    }
-
-    private static void Bind(SqliteCommand cmd, SqliteTransaction tx, IReadOnlyList<(string Org, DigestEntry Entry)> entries, int start, int rows)
-    {
-        cmd.Transaction = tx;
-        var p = cmd.Parameters;
-        for (var r = 0; r < rows; r++)
-        {
-            var (org, e) = entries[start + r];
-            p[(5 * r) + 0].Value = org;
-            p[(5 * r) + 1].Value = e.Id;
-            p[(5 * r) + 2].Value = e.Time.ToUnixTimeMilliseconds();
-            p[(5 * r) + 3].Value = HashBytes(e.Hash);
-            p[(5 * r) + 4].Value = IntegrityStateSchema.KeyOf(org, e.Id);
-        }
-
-        cmd.ExecuteNonQuery();
     }
 
     /// <summary>The 32 bytes stored for a hex hash: half the size of its text, so more rows to a page.</summary>
@@ -318,8 +270,8 @@ internal sealed partial class IntegrityState : IDisposable
 
     public void Dispose()
     {
-        _recordMany?.Dispose();
-        _recordOne?.Dispose();
+        _insert?.Dispose();
+        _insert = null;
         _conn.Dispose();
     }
 

@@ -116,7 +116,7 @@ public static class IntegrityMeasurement
             var sw = Stopwatch.StartNew();
 
             // As IngestPipeline runs: a batch stage (here only the observers' Prepare, which hashes)
-            // fills a channel of two batches while the write stage appends and tells the observers.
+            // fills a channel of two batches while the write stage appends,
             var batches = Channel.CreateBounded<AuditEvent[]>(2);
             var batchStage = Task.Run(async () =>
             {
@@ -136,16 +136,27 @@ public static class IntegrityMeasurement
 
                 batches.Writer.Complete();
             });
+            // ...and the finish stage tells the observers of one batch while the next is appended.
+            var answered = Channel.CreateBounded<(AuditEvent[], IReadOnlyList<AppendResult>)>(2);
+            var finishStage = Task.Run(async () =>
+            {
+                await foreach (var (batch, results) in answered.Reader.ReadAllAsync())
+                {
+                    foreach (var o in observers)
+                    {
+                        await o.OnAppendedAsync(batch, results, CancellationToken.None);
+                    }
+                }
+            });
             await foreach (var batch in batches.Reader.ReadAllAsync())
             {
                 var results = await store.AppendAsync(batch, CancellationToken.None);
-                foreach (var o in observers)
-                {
-                    await o.OnAppendedAsync(batch, results, CancellationToken.None);
-                }
+                await answered.Writer.WriteAsync((batch, results));
             }
 
+            answered.Writer.Complete();
             await batchStage;
+            await finishStage;
 
             var wall = sw.Elapsed;
             self.Refresh();

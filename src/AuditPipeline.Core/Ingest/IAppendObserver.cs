@@ -4,8 +4,9 @@ using AuditPipeline.Core.Storage;
 namespace AuditPipeline.Core.Ingest;
 
 /// <summary>
-/// Told of every batch the store answered, before any of its messages is completed (so before a source
-/// checkpoints past them). Integrity sealing uses it to learn which events were stored. An observer
+/// Told of every batch the store answered, once it has answered all of it and before any of its
+/// messages is completed (so before a source checkpoints past them); batches come one at a time, in
+/// order, while the store already writes the next one. Integrity sealing uses it to learn which events were stored. An observer
 /// that throws holds the batch back: the pipeline retries it with backoff, as for a failing store.
 /// </summary>
 public interface IAppendObserver

@@ -1,4 +1,5 @@
 using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Storage;
 using AuditPipeline.Core.Normalization;
 
 namespace AuditPipeline.Core.Ingest;
@@ -18,6 +19,12 @@ internal sealed class IngestBatch(int capacity)
     /// <summary>For an event whose append threw when tried alone: the appender's success count at its first such failure, else -1.</summary>
     public List<long> FirstFailure { get; } = new(capacity);
 
+    /// <summary>Every event the store has answered so far, in the order it answered them (what the observers are told).</summary>
+    public List<AuditEvent> AnsweredEvents { get; } = new(capacity);
+
+    /// <summary>The store's answer for each of <see cref="AnsweredEvents"/>.</summary>
+    public List<AppendResult> AnsweredResults { get; } = new(capacity);
+
     public int Count => Messages.Count;
 
     public void Add(IngestMessage m, AuditEvent? e, string? error, RejectReason reason)
@@ -33,6 +40,12 @@ internal sealed class IngestBatch(int capacity)
     {
         Errors[i] = error;
         Reasons[i] = reason;
+    }
+
+    public void Answered(AuditEvent e, AppendResult result)
+    {
+        AnsweredEvents.Add(e);
+        AnsweredResults.Add(result);
     }
 
     public void Merge(IngestBatch next)

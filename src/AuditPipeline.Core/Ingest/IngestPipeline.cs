@@ -15,6 +15,9 @@ namespace AuditPipeline.Core.Ingest;
 /// completion), normalized and grouped into batches by size and time, appended while the store is down
 /// with retry and backoff (the full channel is the sources' backpressure), then each message completed
 /// in the order it arrived, so a source never checkpoints past a message that is not durable.
+/// Three stages run at once: the batch stage normalizes (and lets observers prepare) the next batch,
+/// the write stage appends one, and <see cref="BatchFinisher"/> finishes the one before (observers,
+/// dead letters, completion), each handing on through a channel of two batches.
 /// </summary>
 /// <remarks>
 /// <para>Only an unavailable store stops ingestion. <see cref="IsolatingAppender"/> retries a store
@@ -36,17 +39,17 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
 {
     private readonly Channel<IngestMessage> _input;
     private readonly Channel<IngestBatch> _batches;
+    private readonly Channel<IngestBatch> _answered;
     private readonly AuditNormalizer _normalizer;
     private readonly AuditMetrics _metrics;
     private readonly IngestOptions _options;
     private readonly ILogger<IngestPipeline> _logger;
     private readonly TimeProvider _time;
     private readonly IsolatingAppender _appender;
+    private readonly BatchFinisher _finisher;
     private readonly IAppendObserver[] _observers;
     private readonly ByteBudget _bytes;
     private long _written;
-    private long _completed;
-    private int _budgetFull;
 
     public IngestPipeline(
         IAuditStore store,
@@ -63,8 +66,9 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _observers = observers?.ToArray() ?? [];
-        _appender = new IsolatingAppender(store, _observers, metrics, _options, _time, logger);
+        _appender = new IsolatingAppender(store, metrics, _options, _time, logger);
         _bytes = new ByteBudget(_options.MaxBufferedBytes);
+        _finisher = new BatchFinisher(_observers, metrics, _options, _bytes, _time, logger);
         metrics.RegisterBufferedBytes(() => _bytes.Used);
         _input = Channel.CreateBounded<IngestMessage>(new BoundedChannelOptions(_options.ChannelCapacity)
         {
@@ -79,13 +83,22 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             SingleReader = true,
             SingleWriter = true,
         });
+
+        // Two answered batches may wait while one is finished: the observers' durable record and the
+        // completions overlap the next write.
+        _answered = Channel.CreateBounded<IngestBatch>(new BoundedChannelOptions(2)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
     }
 
     /// <summary>True while appends are failing and being retried.</summary>
     public bool StoreFailing => _appender.Failing;
 
     /// <summary>Messages written and not yet completed.</summary>
-    public long InFlight => Interlocked.Read(ref _written) - Interlocked.Read(ref _completed);
+    public long InFlight => Interlocked.Read(ref _written) - _finisher.Completed;
 
     /// <summary>Raw bytes of messages written and not yet completed.</summary>
     public long BufferedBytes => _bytes.Used;
@@ -141,7 +154,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var target = Interlocked.Read(ref _written);
-        while (Interlocked.Read(ref _completed) < target)
+        while (_finisher.Completed < target)
         {
             await Task.Delay(10, cancellationToken);
         }
@@ -150,16 +163,11 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
             Task.Run(() => BatchLoopAsync(stoppingToken), stoppingToken),
-            Task.Run(() => WriteLoopAsync(stoppingToken), stoppingToken));
+            Task.Run(() => WriteLoopAsync(stoppingToken), stoppingToken),
+            Task.Run(() => FinishLoopAsync(stoppingToken), stoppingToken));
 
-    private void BudgetFull()
-    {
-        // Logged once per episode: sources pause until completions free room.
-        if (Interlocked.Exchange(ref _budgetFull, 1) == 0)
-        {
-            LogBudgetFull(_bytes.Used, _options.MaxBufferedBytes);
-        }
-    }
+    // Logged once per episode: sources pause until completions free room.
+    private void BudgetFull() => _finisher.BudgetFull();
 
     private async Task BatchLoopAsync(CancellationToken ct)
     {
@@ -254,6 +262,25 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
             await foreach (var batch in _batches.Reader.ReadAllAsync(ct))
             {
                 await WriteBatchAsync(batch, ct);
+                await _answered.Writer.WriteAsync(batch, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _answered.Writer.TryComplete();
+        }
+    }
+
+    private async Task FinishLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var batch in _answered.Reader.ReadAllAsync(ct))
+            {
+                await _finisher.FinishAsync(batch, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -293,8 +320,6 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                 batch.Merge(next);
             }
         }
-
-        await FinishAsync(batch, ct);
     }
 
     /// <summary>
@@ -326,6 +351,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
                 continue;
             }
 
+            batch.Answered(batch.Events[i]!, result);
             batch.Events[i] = null;
             switch (result.Outcome)
             {
@@ -344,80 +370,6 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestQueue
         return confirmed;
     }
 
-    private async Task FinishAsync(IngestBatch batch, CancellationToken ct)
-    {
-        List<Task>? deadLetters = null;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (batch.Errors[i] is { } error)
-            {
-                (deadLetters ??= []).Add(DeadLetterWithRetryAsync(batch.Messages[i], error, batch.Reasons[i], ct));
-            }
-        }
-
-        if (deadLetters is not null)
-        {
-            await Task.WhenAll(deadLetters);
-        }
-
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var message = batch.Messages[i];
-            try
-            {
-                message.Origin.Complete(message);
-            }
-            catch (Exception ex)
-            {
-                // A source that cannot record completion will redeliver; the store absorbs the duplicate.
-                LogCompleteFailed(ex, message.KindLabel);
-            }
-
-            _bytes.Release(message.Value.Length);
-            Interlocked.Increment(ref _completed);
-        }
-
-        if (_budgetFull == 1 && _bytes.Used < _options.MaxBufferedBytes && Interlocked.Exchange(ref _budgetFull, 0) == 1)
-        {
-            LogBudgetRoom(_bytes.Used);
-        }
-    }
-
-    private async Task DeadLetterWithRetryAsync(IngestMessage message, string reason, RejectReason reasonClass, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await message.Origin.DeadLetterAsync(message, reason, ct);
-                _metrics.DeadLettered(message.KindLabel, reasonClass);
-                LogDeadLettered(message.KindLabel, message.Position, reason);
-                return;
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                var delay = Backoff.Delay(attempt, _options.RetryMin, _options.RetryMax);
-                LogDeadLetterFailed(ex, message.KindLabel, attempt + 1, delay);
-                await Task.Delay(delay, _time, ct);
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Each of {Count} events failed on its own ({Reason}), so nothing shows the store works: held as for an unavailable store (attempt {Attempt}), retrying in {Delay} with any messages that arrive meanwhile")]
     private partial void LogNoProof(int count, string reason, int attempt, TimeSpan delay);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The ingest pipeline holds {Bytes} bytes of messages not yet completed, the limit of Ingest:MaxBufferedBytes ({Limit}); sources wait")]
-    private partial void LogBudgetFull(long bytes, long limit);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The ingest pipeline has room again ({Bytes} bytes buffered)")]
-    private partial void LogBudgetRoom(long bytes);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettering the {Kind} message failed (attempt {Attempt}); retrying in {Delay}")]
-    private partial void LogDeadLetterFailed(Exception ex, string kind, int attempt, TimeSpan delay);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dead-lettered the {Kind} message at {Position}: {Reason}")]
-    private partial void LogDeadLettered(string kind, object? position, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Completing the {Kind} message failed; it will be redelivered")]
-    private partial void LogCompleteFailed(Exception ex, string kind);
 }

@@ -12,12 +12,9 @@ namespace AuditPipeline.Core.Ingest;
 /// event of the batch cannot be written: the batch is split in halves, each appended on its own, down
 /// to single events; an event that still throws alone is a <em>suspect</em>, with the store's reason.
 /// Whether a suspect is dead-lettered is the caller's decision (see <see cref="IngestPipeline"/>).
-/// Observers are told once per sub-append that the store answered, left to right, so they learn every
-/// answered event in batch order.
 /// </summary>
 internal sealed partial class IsolatingAppender(
     IAuditStore store,
-    IAppendObserver[] observers,
     AuditMetrics metrics,
     IngestOptions options,
     TimeProvider time,
@@ -90,31 +87,9 @@ internal sealed partial class IsolatingAppender(
             LogStoreRecovered();
         }
 
-        await NotifyObserversAsync(events, results, ct);
         for (var i = 0; i < count; i++)
         {
             answers[start + i] = Answer.Of(results[i]);
-        }
-    }
-
-    private async Task NotifyObserversAsync(List<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken ct)
-    {
-        foreach (var observer in observers)
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await observer.OnAppendedAsync(events, results, ct);
-                    break;
-                }
-                catch (Exception ex) when (!ct.IsCancellationRequested)
-                {
-                    var delay = Backoff.Delay(attempt, options.RetryMin, options.RetryMax);
-                    LogObserverFailed(ex, observer.GetType().Name, attempt + 1, delay);
-                    await Task.Delay(delay, time, ct);
-                }
-            }
         }
     }
 
@@ -133,8 +108,6 @@ internal sealed partial class IsolatingAppender(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} events failed with an error that is not the store's unavailability; splitting them to find the event the store cannot write")]
     private partial void LogSplitting(Exception ex, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The append observer {Observer} failed (attempt {Attempt}); retrying in {Delay}")]
-    private partial void LogObserverFailed(Exception ex, string observer, int attempt, TimeSpan delay);
 }
 
 /// <summary>The store's answer for one event, or the reason its append threw when it was tried alone and the success count then.</summary>

@@ -67,9 +67,12 @@ internal sealed class RecordingObserver : IAppendObserver
     /// <summary>Events the observer heard of as appended without having been prepared first (the same instance).</summary>
     public ConcurrentQueue<string> Unprepared { get; } = new();
 
+    /// <summary>When set, each call waits for it after recording (an observer whose durable write is slow).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
     public void Prepare(AuditEvent e) => _prepared.TryAdd(e, 0);
 
-    public ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken)
+    public async ValueTask OnAppendedAsync(IReadOnlyList<AuditEvent> events, IReadOnlyList<AppendResult> results, CancellationToken cancellationToken)
     {
         Calls.Enqueue(([.. events.Select(e => e.Id)], [.. results.Select(r => r.Outcome)]));
         foreach (var e in events.Where(e => !_prepared.ContainsKey(e)))
@@ -77,7 +80,10 @@ internal sealed class RecordingObserver : IAppendObserver
             Unprepared.Enqueue(e.Id);
         }
 
-        return ValueTask.CompletedTask;
+        if (Gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
     }
 }
 
