@@ -69,12 +69,14 @@ internal sealed partial class DigestSealer(
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var sealedCount = 0;
+            // This round's digests are delivered from memory; the outbox's copies are decoded only for
+            // digests an earlier round (or run) could not deliver.
+            var fresh = new Dictionary<(string, long), Digest>();
             foreach (var org in state.OrgsWithPending())
             {
                 while (state.Seal(org, options.MaxEntriesPerDigest, time.GetUtcNow(), signer) is { } d)
                 {
-                    sealedCount++;
+                    fresh[(d.OrgId, d.Seq)] = d;
                     LogSealed(d.OrgId, d.Seq, d.Count);
                     if (d.Count < options.MaxEntriesPerDigest)
                     {
@@ -83,14 +85,14 @@ internal sealed partial class DigestSealer(
                 }
             }
 
-            await DeliverAsync(cancellationToken);
+            await DeliverAsync(fresh, cancellationToken);
             var pruned = state.Prune(time.GetUtcNow() - options.PruneAfter);
             if (pruned > 0)
             {
                 LogPruned(pruned, options.PruneAfter);
             }
 
-            return sealedCount;
+            return fresh.Count;
         }
         finally
         {
@@ -98,11 +100,11 @@ internal sealed partial class DigestSealer(
         }
     }
 
-    private async Task DeliverAsync(CancellationToken cancellationToken)
+    private async Task DeliverAsync(Dictionary<(string, long), Digest> fresh, CancellationToken cancellationToken)
     {
         foreach (var (org, seq, body) in state.Outbox())
         {
-            var digest = DigestCodec.Decode(body);
+            var digest = fresh.TryGetValue((org, seq), out var d) ? d : DigestCodec.Decode(body);
             if (!directory.Write(digest, body))
             {
                 // Never overwritten: a different file under this seq means two sealers share a chain.

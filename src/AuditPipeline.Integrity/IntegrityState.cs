@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using AuditPipeline.Core.Integrity;
 using Microsoft.Data.Sqlite;
 
@@ -113,47 +114,60 @@ internal sealed partial class IntegrityState : IDisposable
     }
 
     /// <summary>
-    /// Seals the next digest of <paramref name="orgId"/> from its oldest pending entries, in one
-    /// transaction: the signed digest goes to the outbox, its entries are marked, the chain moves on.
+    /// Seals the next digest of <paramref name="orgId"/> from its oldest pending entries, with the
+    /// state's lock held only to read them and to commit: the Merkle root, the signature and the
+    /// encoding (about half of a seal's cost) are made between the two, so the observer's records of
+    /// new events (which take the same lock) wait for neither. The commit is one transaction: the
+    /// signed digest goes to the outbox, its entries are marked, the chain moves on. Only one sealer
+    /// calls this at a time (<see cref="DigestSealer"/>); should the chain have moved between the read
+    /// and the commit, nothing is written and an <see cref="InvalidOperationException"/> says so.
     /// </summary>
     public Digest? Seal(string orgId, int maxEntries, DateTimeOffset now, DigestSigner signer)
     {
+        (long Seq, string Hash)? head;
+        var entries = new List<DigestEntry>();
+        long firstN = 0, lastN = 0;
+        lock (_gate)
+        {
+            head = HeadCore(orgId, null);
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT n, id, time_ms, hash FROM entries WHERE org_id = $o AND seq IS NULL ORDER BY n LIMIT $max";
+            cmd.Parameters.AddWithValue("$o", orgId);
+            cmd.Parameters.AddWithValue("$max", maxEntries);
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                lastN = r.GetInt64(0);
+                firstN = entries.Count == 0 ? lastN : firstN;
+                entries.Add(new DigestEntry(r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), HashHex(r, 3)));
+            }
+        }
+
+        if (entries.Count == 0)
+        {
+            return null;
+        }
+
+        var digest = signer.Sign(new Digest
+        {
+            OrgId = orgId,
+            Seq = (head?.Seq ?? 0) + 1,
+            PreviousHash = head?.Hash,
+            SealedAt = now,
+            Entries = entries,
+            MerkleRoot = Digest.MerkleRootOf(entries),
+            KeyId = signer.KeyId,
+        });
+        var body = DigestCodec.Encode(digest);
+        var chainHash = Convert.ToHexStringLower(SHA256.HashData(body));
         lock (_gate)
         {
             using var tx = _conn.BeginTransaction();
-            var head = HeadCore(orgId, tx);
-            var rows = new List<long>();
-            var entries = new List<DigestEntry>();
-            using (var cmd = _conn.CreateCommand())
+            if (HeadCore(orgId, tx) != head)
             {
-                cmd.Transaction = tx;
-                cmd.CommandText = "SELECT n, id, time_ms, hash FROM entries WHERE org_id = $o AND seq IS NULL ORDER BY n LIMIT $max";
-                cmd.Parameters.AddWithValue("$o", orgId);
-                cmd.Parameters.AddWithValue("$max", maxEntries);
-                using var r = cmd.ExecuteReader();
-                while (r.Read())
-                {
-                    rows.Add(r.GetInt64(0));
-                    entries.Add(new DigestEntry(r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), HashHex(r, 3)));
-                }
+                throw new InvalidOperationException($"The chain of {orgId} moved while digest {digest.Seq} was being sealed; another sealer shares this state.");
             }
 
-            if (entries.Count == 0)
-            {
-                return null;
-            }
-
-            var digest = signer.Sign(new Digest
-            {
-                OrgId = orgId,
-                Seq = (head?.Seq ?? 0) + 1,
-                PreviousHash = head?.Hash,
-                SealedAt = now,
-                Entries = entries,
-                MerkleRoot = Digest.MerkleRootOf(entries),
-                KeyId = signer.KeyId,
-            });
-            var body = DigestCodec.Encode(digest);
             using (var cmd = _conn.CreateCommand())
             {
                 cmd.Transaction = tx;
@@ -164,12 +178,13 @@ internal sealed partial class IntegrityState : IDisposable
                 cmd.ExecuteNonQuery();
             }
 
-            MarkSealed(tx, rows, digest.Seq);
-            NoteSealed(tx, orgId, digest.Seq, now, rows.Min(), rows.Max());
-            SetHead(tx, orgId, digest.Seq, DigestCodec.ChainHash(digest));
+            MarkSealed(tx, orgId, firstN, lastN, digest.Seq);
+            NoteSealed(tx, orgId, digest.Seq, now, firstN, lastN);
+            SetHead(tx, orgId, digest.Seq, chainHash);
             tx.Commit();
-            return digest;
         }
+
+        return digest;
     }
 
     /// <summary>The sealed digests some sink has not taken yet, oldest first.</summary>
@@ -296,18 +311,21 @@ internal sealed partial class IntegrityState : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    private void MarkSealed(SqliteTransaction tx, List<long> rows, long seq)
+    /// <summary>
+    /// Marks the pending entries of <paramref name="orgId"/> from row <paramref name="firstN"/> to
+    /// <paramref name="lastN"/>, the ones just sealed: one statement over the pending index. Rows
+    /// recorded since the read have higher numbers (a new row takes the highest number plus one).
+    /// </summary>
+    private void MarkSealed(SqliteTransaction tx, string orgId, long firstN, long lastN, long seq)
     {
         using var cmd = _conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE entries SET seq = $s WHERE n = $n";
+        cmd.CommandText = "UPDATE entries SET seq = $s WHERE org_id = $o AND seq IS NULL AND n BETWEEN $first AND $last";
         cmd.Parameters.AddWithValue("$s", seq);
-        var n = cmd.Parameters.Add("$n", SqliteType.Integer);
-        foreach (var row in rows)
-        {
-            n.Value = row;
-            cmd.ExecuteNonQuery();
-        }
+        cmd.Parameters.AddWithValue("$o", orgId);
+        cmd.Parameters.AddWithValue("$first", firstN);
+        cmd.Parameters.AddWithValue("$last", lastN);
+        cmd.ExecuteNonQuery();
     }
 
     private void Execute(string sql)

@@ -127,6 +127,33 @@ public sealed class IntegrityStateTests : IDisposable
         Assert.Equal([pending[0].Entry], state.Seal("org_a", 10_000, T0.AddDays(2), signer)!.Entries);
     }
 
+    [Fact]
+    public void Digests_of_a_limited_size_take_each_pending_entry_of_their_organisation_once_in_order_and_leave_the_others_pending()
+    {
+        // Sealing marks a range of row numbers: rows of another organisation inside the range, and
+        // rows recorded after the read, must stay pending.
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        using var state = new IntegrityState(_dir);
+        var a = Entries("org_a", 0, 7);
+        var b = Entries("org_b", 7, 4);
+        state.Record([a[0], b[0], a[1], b[1], a[2], b[2], a[3]]);
+
+        var first = state.Seal("org_a", 3, T0, signer)!;
+        state.Record([b[3], a[4], a[5], a[6]]);
+        var second = state.Seal("org_a", 3, T0, signer)!;
+        var third = state.Seal("org_a", 3, T0, signer)!;
+
+        Assert.Equal(a[..3].Select(e => e.Entry), first.Entries);
+        Assert.Equal(a[3..6].Select(e => e.Entry), second.Entries);
+        Assert.Equal([a[6].Entry], third.Entries);
+        Assert.Null(state.Seal("org_a", 3, T0, signer));
+        Assert.Equal((first.Seq + 1, DigestCodec.ChainHash(first)), (second.Seq, second.PreviousHash!));
+        Assert.Equal(DigestCodec.ChainHash(third), state.Head("org_a")!.Value.Hash);
+        Assert.Equal(4, state.PendingCount());
+        Assert.Equal(b.Select(e => e.Entry), state.Seal("org_b", 10, T0, signer)!.Entries);
+        Assert.Equal(0, state.PendingCount());
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
