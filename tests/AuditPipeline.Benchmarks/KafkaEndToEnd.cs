@@ -16,7 +16,7 @@ namespace AuditPipeline.Benchmarks;
 /// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered, and is stopped with SIGTERM.
 /// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--seal-interval 00:01:00] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000]
 /// </code>
 /// <c>--ordered</c> gives each source partition its events in time order (a live stream); the default
 /// spreads every partition's events over the five months at random (a replayed backlog: the worst case
@@ -35,6 +35,10 @@ internal static class KafkaEndToEnd
         var ordered = args.Contains("--ordered");
         var batch = Option(args, "--batch", 1000);
 
+        // A run is shorter than the default seal interval (one minute), so by default no digest is
+        // sealed while it ingests; --seal-interval 00:00:02 seals every two seconds meanwhile.
+        var sealInterval = OptionText(args, "--seal-interval") ?? "00:01:00";
+
         using var cluster = new MockKafkaCluster();
         var suffix = MockKafkaCluster.UniqueName("e2e");
         var names = Topics.ToDictionary(t => t.Kind, t => $"{t.Kind}-{suffix}");
@@ -52,7 +56,7 @@ internal static class KafkaEndToEnd
         var (records, lines, malformed) = Generate(names, messages, ordered);
         var produce = Stopwatch.StartNew();
         cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
-        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity}, Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity} (seal every {sealInterval}), Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
 
         for (var round = 1; round <= rounds; round++)
         {
@@ -70,6 +74,7 @@ internal static class KafkaEndToEnd
                 $"--Kafka:PlansTopic={plans}",
                 "--Kafka:Client:session.timeout.ms=6000",
                 $"--Integrity:Enabled={integrity}",
+                $"--Integrity:SealInterval={sealInterval}",
                 $"--Store:Embedded:Synchronous={synchronous}",
                 $"--Ingest:BatchSize={batch}",
             ]);
@@ -86,6 +91,7 @@ internal static class KafkaEndToEnd
                 var (irate, itotal, istored, idead) = await RunWorker(inbox, messages,
                 [
                     $"--Integrity:Enabled={integrity}",
+                    $"--Integrity:SealInterval={sealInterval}",
                     $"--Store:Embedded:Synchronous={synchronous}",
                     $"--Ingest:BatchSize={batch}",
                     "--Retention:Orgs:org_ent:Plan=enterprise",
