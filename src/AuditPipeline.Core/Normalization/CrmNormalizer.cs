@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -13,9 +12,10 @@ internal static class CrmNormalizer
         "created", "updated", "deleted", "stage_changed", "resolved", "merged", "completed",
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static ulong Elements => EnvelopeRules.Elements;
+
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.id);
         var (type, obj, verb) = m.RequiredType(RawField.type);
         var time = m.RequiredInstant(RawField.created_at);
@@ -23,8 +23,8 @@ internal static class CrmNormalizer
         var actor = EnvelopeRules.Actor(ref m);
         var origin = m.OptionalObject(RawField.origin);
         var data = m.OptionalObject(RawField.data);
-        var entityId = m.OptionalString(data, "id", "data.id");
-        var entityName = m.OptionalString(data, "name", "data.name");
+        var entityId = m.OptionalString(data, RawMember.id, "data.id");
+        var entityName = m.OptionalString(data, RawMember.name, "data.name");
         if (m.Failed)
         {
             return m.Rejection();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -20,9 +19,10 @@ internal static class PlatformNormalizer
         "bulk.updated", "bulk.deleted", "gdpr.erasure_executed",
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static readonly ulong Elements = RawMessage.Mask(RawField.before, RawField.after, RawField.details);
+
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.event_id);
         var time = m.RequiredInstant(RawField.occurred_at);
         var org = m.RequiredId(RawField.org_id);
@@ -36,9 +36,9 @@ internal static class PlatformNormalizer
         var actor = EnvelopeRules.Actor(ref m);
         var origin = m.OptionalObject(RawField.origin);
         var target = m.OptionalObject(RawField.target);
-        var targetType = m.OptionalString(target, "type", "target.type");
-        var targetId = m.OptionalString(target, "id", "target.id");
-        var targetName = m.OptionalString(target, "name", "target.name");
+        var targetType = m.OptionalString(target, RawMember.type, "target.type");
+        var targetId = m.OptionalString(target, RawMember.id, "target.id");
+        var targetName = m.OptionalString(target, RawMember.name, "target.name");
         if (m.Failed)
         {
             return m.Rejection();
@@ -48,7 +48,7 @@ internal static class PlatformNormalizer
         var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
         var details = new EventDetails();
         details.Add("requestId", from.RequestId);
-        details.AddMembers(m.Raw(RawField.details));
+        details.AddMembers(m.Element(RawField.details));
 
         var e = new AuditEvent
         {
