@@ -14,7 +14,9 @@ internal sealed class EventDetails
     private static Utf8JsonWriter? t_writer;
 
     private Utf8JsonWriter? _writer;
-    private HashSet<string>? _names;
+    private Few _few;
+    private int _count;
+    private HashSet<string>? _set;
 
     public void Add(string name, string? value)
     {
@@ -91,5 +93,44 @@ internal sealed class EventDetails
         }
     }
 
-    private bool Claim(string name) => (_names ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    /// <summary>Whether <paramref name="name"/> is new; the first few names are kept in a list (most events add one to three), more in a set.</summary>
+    private bool Claim(string name)
+    {
+        if (_set is not null)
+        {
+            return _set.Add(name);
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            if (string.Equals(_few[i], name, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        if (_count < FewNames)
+        {
+            _few[_count++] = name;
+            return true;
+        }
+
+        _set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var few in _few)
+        {
+            _set.Add(few);
+        }
+
+        return _set.Add(name);
+    }
+
+    private const int FewNames = 4;
+
+    [System.Runtime.CompilerServices.InlineArray(FewNames)]
+    private struct Few
+    {
+#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
+        private string _first;
+#pragma warning restore IDE0044
+    }
 }
