@@ -14,8 +14,6 @@ internal static class AiNormalizer
         ["read"] = "read",
     };
 
-    public static readonly ulong Elements = RawMessage.Mask(RawField.changes, RawField.error);
-
     public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
         var id = m.RequiredId(RawField.action_id);
@@ -45,11 +43,12 @@ internal static class AiNormalizer
 
         var known = Operations.TryGetValue(operation, out var action);
         var failed = m.LenientString(RawField.status) == "failed";
-        var details = new EventDetails();
-        if (failed)
-        {
-            details.Add("error", m.Element(RawField.error));
-        }
+        var json = EventJson.Start();
+        var changesItem = m.AddTo(json, RawField.changes, JsonValueKind.Array);
+        var errorItem = failed ? m.AddTo(json, RawField.error) : -1;
+        json.Build();
+        var changes = Changes(json.Item(changesItem));
+        var details = failed && json.Item(errorItem) is { } error ? ErrorDetails(error) : AuditJson.EmptyObject;
 
         var e = new AuditEvent
         {
@@ -65,14 +64,25 @@ internal static class AiNormalizer
             Source = Sources.Chat,
             Ip = null,
             UserAgent = null,
-            Changes = Changes(m.Element(RawField.changes)),
+            Changes = changes,
             Before = null,
             After = null,
             Ai = new AuditAi(true, conversationId, messageId, tool),
-            Details = details.Build(),
+            Details = details,
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);
+    }
+
+    /// <summary>A failed call's details: its error as given, in a document of its own.</summary>
+    private static JsonElement ErrorDetails(JsonElement error)
+    {
+        var json = EventJson.Start();
+        var details = new EventDetails(json);
+        details.Add("error", error);
+        var item = details.End();
+        json.Build();
+        return EventDetails.Of(json, item);
     }
 
     /// <summary>The assistant states its changes directly: from → before, to → after (elements of the changes' own document).</summary>

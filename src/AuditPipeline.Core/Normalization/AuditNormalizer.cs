@@ -82,19 +82,12 @@ public sealed class AuditNormalizer
             return NormalizeResult.Reject(unstorable.Error, unstorable.Reason);
         }
 
-        var elements = kind switch
-        {
-            SourceKind.Crm => CrmNormalizer.Elements,
-            SourceKind.Ai => AiNormalizer.Elements,
-            SourceKind.Platform => PlatformNormalizer.Elements,
-            _ => 0UL,
-        };
         RawMessage m;
         try
         {
             // One reader pass validates the whole message as JsonDocument.Parse would; what the event
-            // keeps as JSON is copied out, so the caller's buffer must stay unchanged only until this returns.
-            m = new RawMessage(utf8.Span, elements);
+            // keeps as JSON is copied out (EventJson), so the caller's buffer must stay unchanged only until this returns.
+            m = new RawMessage(utf8);
         }
         catch (JsonException ex)
         {

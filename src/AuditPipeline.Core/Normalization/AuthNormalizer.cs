@@ -86,7 +86,8 @@ internal static class AuthNormalizer
             _ => new AuditEntity("user", userId, userName),
         };
 
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var details = new EventDetails(json);
         if (failedLogin)
         {
             details.Add("reason", m.LenientString(RawField.reason));
@@ -94,6 +95,8 @@ internal static class AuthNormalizer
         }
 
         details.Add("sessionId", sessionId);
+        var detailsItem = details.End();
+        json.Build();
 
         var e = new AuditEvent
         {
@@ -113,7 +116,7 @@ internal static class AuthNormalizer
             Before = null,
             After = null,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);

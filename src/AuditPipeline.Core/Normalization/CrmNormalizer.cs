@@ -12,8 +12,6 @@ internal static class CrmNormalizer
         "created", "updated", "deleted", "stage_changed", "resolved", "merged", "completed",
     };
 
-    public static ulong Elements => EnvelopeRules.Elements;
-
     public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
         var id = m.RequiredId(RawField.id);
@@ -31,9 +29,13 @@ internal static class CrmNormalizer
         }
 
         var from = EnvelopeRules.Origin(m, origin, actor);
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var items = EnvelopeRules.AddBeforeAfter(m, json);
+        var details = new EventDetails(json);
         details.Add("requestId", from.RequestId);
+        var detailsItem = details.End();
+        json.Build();
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
 
         var e = new AuditEvent
         {
@@ -53,7 +55,7 @@ internal static class CrmNormalizer
             Before = before,
             After = after,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownObjects.Contains(obj) || !KnownVerbs.Contains(verb));

@@ -32,14 +32,15 @@ internal static class EnvelopeRules
         m.LenientString(origin, RawMember.user_agent),
         m.LenientString(origin, RawMember.request_id));
 
-    /// <summary>The fields an envelope keeps as JSON: the record's before and after.</summary>
-    public static readonly ulong Elements = RawMessage.Mask(RawField.before, RawField.after);
+    /// <summary>Starts the event's document with the record's before and after; their item indexes.</summary>
+    public static (int Before, int After) AddBeforeAfter(in RawMessage m, EventJson json) =>
+        (m.AddTo(json, RawField.before), m.AddTo(json, RawField.after));
 
-    /// <summary>The record's before and after (each parsed on its own, so they outlive the message) and the changes between them.</summary>
-    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(in RawMessage m)
+    /// <summary>Once the event's document is built: the record's before and after and the changes between them.</summary>
+    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
     {
-        var before = m.Element(RawField.before);
-        var after = m.Element(RawField.after);
+        var before = json.Item(items.Before);
+        var after = json.Item(items.After);
         return (before, after, ChangeSet.Compute(before, after));
     }
 }

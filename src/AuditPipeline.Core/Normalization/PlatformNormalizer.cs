@@ -19,8 +19,6 @@ internal static class PlatformNormalizer
         "bulk.updated", "bulk.deleted", "gdpr.erasure_executed",
     };
 
-    public static readonly ulong Elements = RawMessage.Mask(RawField.before, RawField.after, RawField.details);
-
     public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
         var id = m.RequiredId(RawField.event_id);
@@ -45,10 +43,18 @@ internal static class PlatformNormalizer
         }
 
         var from = EnvelopeRules.Origin(m, origin, actor);
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var items = EnvelopeRules.AddBeforeAfter(m, json);
+        var details = new EventDetails(json);
         details.Add("requestId", from.RequestId);
-        details.AddMembers(m.Element(RawField.details));
+        using (var given = m.ParseObject(RawField.details))
+        {
+            details.AddMembers(given?.RootElement);
+        }
+
+        var detailsItem = details.End();
+        json.Build();
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
 
         var e = new AuditEvent
         {
@@ -68,7 +74,7 @@ internal static class PlatformNormalizer
             Before = before,
             After = after,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownActions.Contains(type));

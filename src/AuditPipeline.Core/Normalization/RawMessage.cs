@@ -21,15 +21,6 @@ internal struct MemberSlots
 #pragma warning restore IDE0044
 }
 
-/// <summary>The values kept as JSON (before, after, changes, details, error).</summary>
-[InlineArray(5)]
-internal struct ElementSlots
-{
-#pragma warning disable IDE0044
-    private JsonElement _first;
-#pragma warning restore IDE0044
-}
-
 /// <summary>
 /// Typed access to a raw message's fields with the contract's rules: a required field that is null
 /// is missing; ids, organisations, types, times and names must be JSON strings; object-valued fields
@@ -40,8 +31,8 @@ internal struct ElementSlots
 /// <see cref="JsonDocument.Parse(ReadOnlyMemory{byte}, JsonDocumentOptions)"/> would (same options,
 /// same exceptions). Top-level fields and the members of object-valued fields are kept as offsets
 /// into the message and decoded only when asked for; the values an event keeps as JSON (before,
-/// after, changes, details, error) are parsed into their own documents as the pass reaches them, so
-/// they outlive the caller's buffer. Of duplicate names the last one wins, as with
+/// after, changes, details, error) are copied into the event's <see cref="EventJson"/>, so they
+/// outlive the caller's buffer. Of duplicate names the last one wins, as with
 /// <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>; names compare by decoded text.
 /// </remarks>
 internal ref struct RawMessage
@@ -55,15 +46,16 @@ internal ref struct RawMessage
 
     public RejectReason Reason;
 
+    private readonly ReadOnlyMemory<byte> _memory;
     private readonly ReadOnlySpan<byte> _utf8;
     private FieldSlots _fields;
     private MemberSlots _members;
-    private ElementSlots _elements;
 
     /// <summary>Reads the whole message; throws <see cref="JsonException"/> where it is not JSON.</summary>
-    /// <param name="elements">The fields (<see cref="Mask"/>) whose values are parsed into documents of their own.</param>
-    public RawMessage(ReadOnlySpan<byte> utf8, ulong elements)
+    public RawMessage(ReadOnlyMemory<byte> message)
     {
+        _memory = message;
+        var utf8 = message.Span;
         _utf8 = utf8;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         reader.Read();
@@ -94,12 +86,7 @@ internal ref struct RawMessage
             var type = reader.TokenType;
             var escaped = type == JsonTokenType.String && reader.ValueIsEscaped;
             int length;
-            if ((elements & (1UL << field)) != 0 && type != JsonTokenType.Null)
-            {
-                _elements[ElementIndex((RawField)field)] = JsonElement.ParseValue(ref reader);
-                length = (int)reader.BytesConsumed - start;
-            }
-            else if (type == JsonTokenType.StartObject && ObjectIndex((RawField)field) is var o and >= 0)
+            if (type == JsonTokenType.StartObject && ObjectIndex((RawField)field) is var o and >= 0)
             {
                 ReadMembers(ref reader, ref _members, o, scratch);
                 length = (int)reader.BytesConsumed - start;
@@ -125,19 +112,6 @@ internal ref struct RawMessage
 
     /// <summary>The kind of the message's root value; the fields mean something only when it is an object.</summary>
     public JsonValueKind RootKind { get; }
-
-    /// <summary>The bit of each field, for the elements argument of the constructor.</summary>
-    public static ulong Mask(params ReadOnlySpan<RawField> fields)
-    {
-        var mask = 0UL;
-        foreach (var f in fields)
-        {
-            _ = ElementIndex(f);
-            mask |= 1UL << (int)f;
-        }
-
-        return mask;
-    }
 
     private static void ReadMembers(ref Utf8JsonReader reader, ref MemberSlots slots, int obj, scoped Span<byte> scratch)
     {
@@ -182,16 +156,6 @@ internal ref struct RawMessage
         RawField.target => 4,
         RawField.on_behalf_of => 5,
         _ => -1,
-    };
-
-    private static int ElementIndex(RawField field) => field switch
-    {
-        RawField.before => 0,
-        RawField.after => 1,
-        RawField.changes => 2,
-        RawField.details => 3,
-        RawField.error => 4,
-        _ => throw new ArgumentOutOfRangeException(nameof(field), field, "not a field kept as JSON"),
     };
 
     private static JsonValueKind KindOf(JsonTokenType t) => t switch
@@ -363,9 +327,20 @@ internal ref struct RawMessage
         return o;
     }
 
-    /// <summary>A top-level member kept as given (before, after, error...), parsed on its own: null when absent or JSON null.</summary>
-    public readonly JsonElement? Element(RawField field) =>
-        TryGet(field, out var v) && v.Kind != JsonValueKind.Null ? _elements[ElementIndex(field)] : null;
+    /// <summary>
+    /// Adds a top-level member kept as given (before, after, changes, error) to the event's document:
+    /// its item index, or -1 when absent, JSON null or not of <paramref name="only"/> (when given).
+    /// </summary>
+    public readonly int AddTo(EventJson json, RawField field, JsonValueKind only = JsonValueKind.Undefined) =>
+        TryGet(field, out var v) && v.Kind != JsonValueKind.Null && (only == JsonValueKind.Undefined || v.Kind == only)
+            ? json.AddRaw(v.Raw(_utf8))
+            : -1;
+
+    /// <summary>A top-level object read only while the event is built (platform details): a document over the message, to dispose; null when not an object.</summary>
+    public readonly JsonDocument? ParseObject(RawField field) =>
+        TryGet(field, out var v) && v.Kind == JsonValueKind.Object
+            ? JsonDocument.Parse(_memory.Slice(v.Start, v.Length), new JsonDocumentOptions { MaxDepth = StorableJson.MaxDepth })
+            : null;
 
     /// <summary>A required ISO-8601 instant (Z or an offset), truncated to UTC milliseconds.</summary>
     public DateTimeOffset RequiredInstant(RawField field)
