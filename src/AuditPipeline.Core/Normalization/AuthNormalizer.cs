@@ -109,7 +109,7 @@ internal static class AuthNormalizer
             Outcome = failedLogin ? Outcomes.Failure : Outcomes.Success,
             Actor = actor,
             Entity = entity,
-            Source = Sources.FromChannel(m.LenientString(RawField.channel)) ?? Sources.Admin,
+            Source = Sources.FromChannel(m.LenientString(RawField.channel, Sources.Channels)) ?? Sources.Admin,
             Ip = m.LenientString(RawField.ip),
             UserAgent = m.LenientString(RawField.ua),
             Changes = [],

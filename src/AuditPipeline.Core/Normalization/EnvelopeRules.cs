@@ -14,7 +14,7 @@ internal static class EnvelopeRules
             return AuditActor.System;
         }
 
-        var type = m.OptionalString(actor, RawMember.type, "actor.type") ?? ActorTypes.User;
+        var type = m.OptionalString(actor, RawMember.type, "actor.type", ActorTypes.All) ?? ActorTypes.User;
         var id = m.OptionalString(actor, RawMember.id, "actor.id");
         var name = m.OptionalString(actor, RawMember.name, "actor.name");
         var email = m.OptionalString(actor, RawMember.email, "actor.email");
@@ -27,7 +27,7 @@ internal static class EnvelopeRules
 
     /// <summary>Where an Outsprint envelope came from: its <c>origin</c> object, with the source following the actor when no channel is named.</summary>
     public static EnvelopeOrigin Origin(in RawMessage m, RawField? origin, AuditActor actor) => new(
-        Source(m.LenientString(origin, RawMember.channel), actor),
+        Source(m.LenientString(origin, RawMember.channel, Sources.Channels), actor),
         m.LenientString(origin, RawMember.ip),
         m.LenientString(origin, RawMember.user_agent),
         m.LenientString(origin, RawMember.request_id));

@@ -246,10 +246,11 @@ internal ref struct RawMessage
     }
 
     /// <summary>An optional string member that must be a string when present and not null (ids, names, types).</summary>
-    public string? OptionalString(RawField? parent, RawMember member, string path) =>
-        TryGetMember(parent, member, out var v) ? OptionalString(v, path) : null;
+    /// <param name="known">Values returned as these very strings when they match (no allocation).</param>
+    public string? OptionalString(RawField? parent, RawMember member, string path, ReadOnlySpan<string> known = default) =>
+        TryGetMember(parent, member, out var v) ? OptionalString(v, path, known) : null;
 
-    private string? OptionalString(RawValue v, string path)
+    private string? OptionalString(RawValue v, string path, ReadOnlySpan<string> known = default)
     {
         if (Failed || v.Kind == JsonValueKind.Null)
         {
@@ -262,7 +263,7 @@ internal ref struct RawMessage
             return null;
         }
 
-        return v.GetString(_utf8);
+        return v.GetString(_utf8, known);
     }
 
     /// <summary>An optional top-level string that must be a string when present and not null (ids).</summary>
@@ -270,20 +271,12 @@ internal ref struct RawMessage
         TryGet(field, out var v) ? OptionalString(v, Name(field)) : null;
 
     /// <summary>An optional free-form top-level string: anything but a string counts as absent.</summary>
-    public readonly string? LenientString(RawField field) =>
-        TryGet(field, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8) : null;
+    public readonly string? LenientString(RawField field, ReadOnlySpan<string> known = default) =>
+        TryGet(field, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8, known) : null;
 
     /// <summary>An optional free-form string member (ip, user agent, reason...): anything but a string counts as absent.</summary>
-    public readonly string? LenientString(RawField? parent, RawMember member) =>
-        TryGetMember(parent, member, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8) : null;
-
-    /// <summary>
-    /// Whether a free-form string member is present and equals <paramref name="utf8"/> once decoded, with
-    /// no string allocated (a member that is not a string is absent, as with <see cref="LenientString(RawField?, RawMember)"/>).
-    /// </summary>
-    public readonly bool LenientStringIs(RawField? parent, RawMember member, ReadOnlySpan<byte> utf8) =>
-        TryGetMember(parent, member, out var v) && v.Kind == JsonValueKind.String &&
-        (v.Escaped ? v.GetString(_utf8) == Encoding.UTF8.GetString(utf8) : v.Content(_utf8).SequenceEqual(utf8));
+    public readonly string? LenientString(RawField? parent, RawMember member, ReadOnlySpan<string> known = default) =>
+        TryGetMember(parent, member, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8, known) : null;
 
     /// <summary>A member of an object-valued field (the field as <see cref="OptionalObject"/> gave it), or false when absent.</summary>
     private readonly bool TryGetMember(RawField? parent, RawMember member, out RawValue value)
@@ -389,7 +382,7 @@ internal ref struct RawMessage
             return default;
         }
 
-        return (s, s[..dot], s[(dot + 1)..]);
+        return (s, Names.Part(s.AsSpan(0, dot)), Names.Part(s.AsSpan(dot + 1)));
     }
 
     public static string Describe(JsonValueKind kind) => kind switch
@@ -407,6 +400,18 @@ internal ref struct RawMessage
 
 internal static class Names
 {
+    /// <summary>The objects and verbs of the contract's types, each kept as one string.</summary>
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Parts = new HashSet<string>(
+        [
+            "contact", "company", "deal", "ticket", "task", "note", "pipeline", "property", "integration", "import", "export", "bulk", "gdpr",
+            "created", "updated", "deleted", "stage_changed", "resolved", "merged", "completed", "connected", "disconnected", "started",
+            "requested", "erasure_executed",
+        ],
+        StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>A part of a type as a string: the shared instance when the contract names it.</summary>
+    public static string Part(ReadOnlySpan<char> part) => Parts.TryGetValue(part, out var known) ? known : part.ToString();
+
     /// <summary>One part of a type: lower-case letters, digits and underscores, at least one.</summary>
     public static bool IsPart(ReadOnlySpan<char> s)
     {

@@ -26,6 +26,27 @@ internal readonly struct RawValue(int start, int length, JsonValueKind kind, boo
     /// <summary>A string's text between its quotes, escapes kept.</summary>
     public ReadOnlySpan<byte> Content(ReadOnlySpan<byte> utf8) => utf8.Slice(Start + 1, Length - 2);
 
+    /// <summary>
+    /// A string's decoded text when it is one of <paramref name="known"/> (that very instance, so nothing is
+    /// allocated), else its decoded text, exactly as <see cref="GetString(ReadOnlySpan{byte})"/> gives it.
+    /// </summary>
+    public string GetString(ReadOnlySpan<byte> utf8, ReadOnlySpan<string> known)
+    {
+        if (!Escaped)
+        {
+            var content = Content(utf8);
+            foreach (var k in known)
+            {
+                if (k.Length == content.Length && Ascii.Equals(content, k))
+                {
+                    return k;
+                }
+            }
+        }
+
+        return GetString(utf8);
+    }
+
     /// <summary>A string's decoded text, exactly as <see cref="JsonElement.GetString"/> gives it.</summary>
     public string GetString(ReadOnlySpan<byte> utf8)
     {
