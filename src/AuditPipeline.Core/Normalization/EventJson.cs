@@ -22,7 +22,10 @@ internal sealed class EventJson
     [ThreadStatic]
     private static EventJson? t_current;
 
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    /// <summary>A buffer grown past this by a large before/after is dropped rather than kept by the thread.</summary>
+    private const int KeptCapacity = 64 * 1024;
+
+    private ArrayBufferWriter<byte> _buffer = new(256);
     private readonly Utf8JsonWriter _writer;
     private readonly JsonElement[] _items = new JsonElement[4];
     private int _count;
@@ -36,9 +39,15 @@ internal sealed class EventJson
     public static EventJson Start()
     {
         var json = t_current ??= new EventJson();
+        if (json._buffer.Capacity > KeptCapacity)
+        {
+            json._buffer = new ArrayBufferWriter<byte>(256);
+        }
+
         json._buffer.ResetWrittenCount();
         json._writer.Reset(json._buffer);
         json._count = 0;
+        Array.Clear(json._items);
         json._writer.WriteStartArray();
         return json;
     }
