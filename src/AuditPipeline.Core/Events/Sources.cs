@@ -11,6 +11,9 @@ public static class Sources
 
     public static IReadOnlyList<string> All { get; } = [Chat, Admin, Api, Workflow, System];
 
+    /// <summary>The raw channels <see cref="FromChannel"/> maps.</summary>
+    internal static readonly string[] Channels = ["chat", "admin", "api", "workflow", "system"];
+
     /// <summary>Maps a raw channel (chat, admin, api, workflow, system) to its display name.</summary>
     public static string? FromChannel(string? channel) => channel switch
     {

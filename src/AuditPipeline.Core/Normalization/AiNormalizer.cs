@@ -14,9 +14,8 @@ internal static class AiNormalizer
         ["read"] = "read",
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.action_id);
         var time = m.RequiredInstant(RawField.timestamp);
         var org = m.RequiredId(RawField.workspace_id);
@@ -28,13 +27,13 @@ internal static class AiNormalizer
 
         var tool = m.Required(RawField.tool);
         var target = m.RequiredObject(RawField.target);
-        var targetType = m.OptionalString(target, "type", "target.type");
-        var targetId = m.OptionalString(target, "id", "target.id");
-        var targetLabel = m.OptionalString(target, "label", "target.label");
+        var targetType = m.OptionalString(target, RawMember.type, "target.type");
+        var targetId = m.OptionalString(target, RawMember.id, "target.id");
+        var targetLabel = m.OptionalString(target, RawMember.label, "target.label");
         var behalf = m.OptionalObject(RawField.on_behalf_of);
-        var userId = m.OptionalString(behalf, "user_id", "on_behalf_of.user_id");
-        var userName = m.OptionalString(behalf, "name", "on_behalf_of.name");
-        var userEmail = m.OptionalString(behalf, "email", "on_behalf_of.email");
+        var userId = m.OptionalString(behalf, RawMember.user_id, "on_behalf_of.user_id");
+        var userName = m.OptionalString(behalf, RawMember.name, "on_behalf_of.name");
+        var userEmail = m.OptionalString(behalf, RawMember.email, "on_behalf_of.email");
         var conversationId = m.OptionalString(RawField.conversation_id);
         var messageId = m.OptionalString(RawField.message_id);
         if (m.Failed)
@@ -44,11 +43,12 @@ internal static class AiNormalizer
 
         var known = Operations.TryGetValue(operation, out var action);
         var failed = m.LenientString(RawField.status) == "failed";
-        var details = new EventDetails();
-        if (failed)
-        {
-            details.Add("error", m.Raw(RawField.error));
-        }
+        var json = EventJson.Start();
+        var changesItem = m.AddTo(json, RawField.changes, JsonValueKind.Array);
+        var errorItem = failed ? m.AddTo(json, RawField.error) : -1;
+        json.Build();
+        var changes = Changes(json.Item(changesItem));
+        var details = failed && json.Item(errorItem) is { } error ? ErrorDetails(error) : AuditJson.EmptyObject;
 
         var e = new AuditEvent
         {
@@ -64,17 +64,28 @@ internal static class AiNormalizer
             Source = Sources.Chat,
             Ip = null,
             UserAgent = null,
-            Changes = Changes(m.Raw(RawField.changes)),
+            Changes = changes,
             Before = null,
             After = null,
             Ai = new AuditAi(true, conversationId, messageId, tool),
-            Details = details.Build(),
+            Details = details,
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);
     }
 
-    /// <summary>The assistant states its changes directly: from → before, to → after.</summary>
+    /// <summary>A failed call's details: its error as given, in a document of its own.</summary>
+    private static JsonElement ErrorDetails(JsonElement error)
+    {
+        var json = EventJson.Start();
+        var details = new EventDetails(json);
+        details.Add("error", error);
+        var item = details.End();
+        json.Build();
+        return EventDetails.Of(json, item);
+    }
+
+    /// <summary>The assistant states its changes directly: from → before, to → after (elements of the changes' own document).</summary>
     private static List<AuditChange> Changes(JsonElement? raw)
     {
         var changes = new List<AuditChange>();
@@ -97,5 +108,5 @@ internal static class AiNormalizer
     }
 
     private static JsonElement? Value(JsonElement item, string name) =>
-        item.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.Clone() : null;
+        item.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 }

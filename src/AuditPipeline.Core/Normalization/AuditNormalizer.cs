@@ -38,7 +38,7 @@ public sealed class AuditNormalizer
     {
     }
 
-    /// <summary>Called once a message is parsed; lets a test make normalization fail from the inside.</summary>
+    /// <summary>Called once a message is parsed (with a document parsed for it alone); lets a test make normalization fail from the inside.</summary>
     internal Action<JsonElement>? OnParsed { get; init; }
 
     /// <summary>Never throws: any bytes give an event or a reason.</summary>
@@ -82,43 +82,45 @@ public sealed class AuditNormalizer
             return NormalizeResult.Reject(unstorable.Error, unstorable.Reason);
         }
 
-        JsonDocument doc;
+        RawMessage m;
         try
         {
-            // Parsed in place: the caller's buffer must stay unchanged until this returns (events hold clones).
-            doc = JsonDocument.Parse(utf8, DocumentOptions);
+            // One reader pass validates the whole message as JsonDocument.Parse would; what the event
+            // keeps as JSON is copied out (EventJson), so the caller's buffer must stay unchanged only until this returns.
+            m = new RawMessage(utf8);
         }
         catch (JsonException ex)
         {
             return NormalizeResult.Reject($"the message is not valid JSON: {FirstSentence(ex.Message)}", RejectReason.InvalidJson);
         }
 
-        using (doc)
+        if (m.RootKind != JsonValueKind.Object)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return NormalizeResult.Reject($"the message is not a JSON object (it is {RawMessage.Describe(root)})", RejectReason.InvalidJson);
-            }
-
-            OnParsed?.Invoke(root);
-            var received = AuditJson.TruncateToMilliseconds(receivedAt);
-            var result = kind switch
-            {
-                SourceKind.Crm => CrmNormalizer.Normalize(root, received),
-                SourceKind.Auth => AuthNormalizer.Normalize(root, received),
-                SourceKind.Ai => AiNormalizer.Normalize(root, received),
-                SourceKind.Platform => PlatformNormalizer.Normalize(root, received),
-                _ => NormalizeResult.Reject($"unknown source kind {kind}", RejectReason.Internal),
-            };
-
-            if (result.IsSuccess && _time.Check(kind, root, result.Event) is { } implausible)
-            {
-                return NormalizeResult.Reject(implausible, RejectReason.ImplausibleTime);
-            }
-
-            return result;
+            return NormalizeResult.Reject($"the message is not a JSON object (it is {RawMessage.Describe(m.RootKind)})", RejectReason.InvalidJson);
         }
+
+        if (OnParsed is { } onParsed)
+        {
+            using var doc = JsonDocument.Parse(utf8, DocumentOptions);
+            onParsed(doc.RootElement);
+        }
+
+        var received = AuditJson.TruncateToMilliseconds(receivedAt);
+        var result = kind switch
+        {
+            SourceKind.Crm => CrmNormalizer.Normalize(ref m, received),
+            SourceKind.Auth => AuthNormalizer.Normalize(ref m, received),
+            SourceKind.Ai => AiNormalizer.Normalize(ref m, received),
+            SourceKind.Platform => PlatformNormalizer.Normalize(ref m, received),
+            _ => NormalizeResult.Reject($"unknown source kind {kind}", RejectReason.Internal),
+        };
+
+        if (result.IsSuccess && _time.Check(kind, utf8, result.Event) is { } implausible)
+        {
+            return NormalizeResult.Reject(implausible, RejectReason.ImplausibleTime);
+        }
+
+        return result;
     }
 
     private static int InvalidUtf8At(ReadOnlySpan<byte> utf8)

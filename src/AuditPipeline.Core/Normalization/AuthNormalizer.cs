@@ -37,9 +37,8 @@ internal static class AuthNormalizer
         ["password_policy.updated"] = (Categories.Security, "policy_updated", EntityKind.PasswordPolicy),
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.event_id);
         var time = RequiredEpochMilliseconds(ref m, receivedAt);
         var org = m.RequiredId(RawField.tenant);
@@ -53,14 +52,14 @@ internal static class AuthNormalizer
         }
 
         var user = m.OptionalObject(RawField.user);
-        var userId = m.OptionalString(user, "id", "user.id");
-        var userName = m.OptionalString(user, "name", "user.name");
-        var userEmail = m.OptionalString(user, "email", "user.email");
+        var userId = m.OptionalString(user, RawMember.id, "user.id");
+        var userName = m.OptionalString(user, RawMember.name, "user.name");
+        var userEmail = m.OptionalString(user, RawMember.email, "user.email");
         var attemptedEmail = m.OptionalString(RawField.attempted_email);
         var sessionId = m.OptionalString(RawField.session_id);
         var target = m.OptionalObject(RawField.target);
-        var targetId = m.OptionalString(target, "id", "target.id");
-        var targetName = m.OptionalString(target, "name", "target.name");
+        var targetId = m.OptionalString(target, RawMember.id, "target.id");
+        var targetName = m.OptionalString(target, RawMember.name, "target.name");
         if (m.Failed)
         {
             return m.Rejection();
@@ -87,7 +86,8 @@ internal static class AuthNormalizer
             _ => new AuditEntity("user", userId, userName),
         };
 
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var details = new EventDetails(json);
         if (failedLogin)
         {
             details.Add("reason", m.LenientString(RawField.reason));
@@ -95,6 +95,8 @@ internal static class AuthNormalizer
         }
 
         details.Add("sessionId", sessionId);
+        var detailsItem = details.End();
+        json.Build();
 
         var e = new AuditEvent
         {
@@ -107,14 +109,14 @@ internal static class AuthNormalizer
             Outcome = failedLogin ? Outcomes.Failure : Outcomes.Success,
             Actor = actor,
             Entity = entity,
-            Source = Sources.FromChannel(m.LenientString(RawField.channel)) ?? Sources.Admin,
+            Source = Sources.FromChannel(m.LenientString(RawField.channel, Sources.Channels)) ?? Sources.Admin,
             Ip = m.LenientString(RawField.ip),
             UserAgent = m.LenientString(RawField.ua),
             Changes = [],
             Before = null,
             After = null,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);
@@ -128,25 +130,25 @@ internal static class AuthNormalizer
             return default;
         }
 
-        if (!m.TryGet(RawField.ts, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (!m.TryGet(RawField.ts, out var v) || v.Kind == JsonValueKind.Null)
         {
             m.Fail(RejectReason.MissingField, $"missing {name}");
             return default;
         }
 
-        if (v.ValueKind != JsonValueKind.Number)
+        if (v.Kind != JsonValueKind.Number)
         {
-            m.Fail(RejectReason.WrongType, $"{name} must be a JSON integer of epoch milliseconds (was {RawMessage.Describe(v)})");
+            m.Fail(RejectReason.WrongType, $"{name} must be a JSON integer of epoch milliseconds (was {RawMessage.Describe(v.Kind)})");
             return default;
         }
 
-        if (!v.TryGetInt64(out var ms) || !Instants.TryFromUnixMilliseconds(ms, out var t))
+        if (!m.TryGetInt64(v, out var ms) || !Instants.TryFromUnixMilliseconds(ms, out var t))
         {
             // An integer past year 9999 is most often a finer unit than milliseconds: the reason says so.
-            var hint = v.TryGetInt64(out var big) ? PlausibleTime.OutOfRangeHint(big, receivedAt) : string.Empty;
+            var hint = m.TryGetInt64(v, out var big) ? PlausibleTime.OutOfRangeHint(big, receivedAt) : string.Empty;
             m.Fail(
                 hint.Length > 0 ? RejectReason.ImplausibleTime : RejectReason.InvalidValue,
-                $"{name} {RawMessage.Shorten(v.GetRawText())} is not an instant in integer epoch milliseconds{hint}");
+                $"{name} {RawMessage.Shorten(m.RawText(v))} is not an instant in integer epoch milliseconds{hint}");
             return default;
         }
 

@@ -29,6 +29,11 @@ public static class ChangeSet
             return [];
         }
 
+        if (TryComputeSmall(b, a) is { } small)
+        {
+            return small;
+        }
+
         var changes = new List<AuditChange>();
         HashSet<string>? beforeNames = null;
         if (b is { } bObj)
@@ -81,6 +86,131 @@ public static class ChangeSet
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// The same rules for the usual record of a few fields, with no sets or strings built to find names:
+    /// names are compared as raw bytes, which is comparing decoded text when neither holds an escape
+    /// (a side with an escaped name, or more than <see cref="SmallFields"/> fields, takes the general path).
+    /// </summary>
+    private static List<AuditChange>? TryComputeSmall(JsonElement? before, JsonElement? after)
+    {
+        var bp = new SmallProperties();
+        var ap = new SmallProperties();
+        var nb = 0;
+        var na = 0;
+        if ((before is { } bo && !Collect(bo, ref bp, out nb)) || (after is { } ao && !Collect(ao, ref ap, out na)))
+        {
+            return null;
+        }
+
+        var changes = new List<AuditChange>();
+        if (before is not null)
+        {
+            for (var i = 0; i < nb; i++)
+            {
+                var p = bp[i];
+                if (IndexOf(ref bp, 0, i, p) >= 0)
+                {
+                    continue;
+                }
+
+                if (after is null)
+                {
+                    changes.Add(new AuditChange(p.Name, p.Value, null));
+                    continue;
+                }
+
+                var last = LastIndexOf(ref ap, na, p);
+                var afterValue = last >= 0 ? ap[last].Value : (JsonElement?)null;
+                if (!SameValue(p.Value, afterValue))
+                {
+                    changes.Add(new AuditChange(p.Name, NullIfJsonNull(p.Value), NullIfJsonNull(afterValue)));
+                }
+            }
+        }
+
+        if (after is not null)
+        {
+            for (var i = 0; i < na; i++)
+            {
+                var p = ap[i];
+                if (IndexOf(ref ap, 0, i, p) >= 0)
+                {
+                    continue;
+                }
+
+                if (before is null)
+                {
+                    changes.Add(new AuditChange(p.Name, null, p.Value));
+                }
+                else if (p.Value.ValueKind != JsonValueKind.Null && IndexOf(ref bp, 0, nb, p) < 0)
+                {
+                    changes.Add(new AuditChange(p.Name, null, p.Value));
+                }
+            }
+        }
+
+        return changes;
+    }
+
+    private const int SmallFields = 16;
+
+    [System.Runtime.CompilerServices.InlineArray(SmallFields)]
+    private struct SmallProperties
+    {
+#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
+        private JsonProperty _first;
+#pragma warning restore IDE0044
+    }
+
+    private static bool Collect(JsonElement obj, ref SmallProperties into, out int count)
+    {
+        count = 0;
+        if (obj.GetPropertyCount() > SmallFields)
+        {
+            return false;
+        }
+
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (JsonMarshal.GetRawUtf8PropertyName(p).IndexOf((byte)'\\') >= 0)
+            {
+                return false;
+            }
+
+            into[count++] = p;
+        }
+
+        return true;
+    }
+
+    private static int IndexOf(ref SmallProperties ps, int from, int to, JsonProperty p)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(p);
+        for (var k = from; k < to; k++)
+        {
+            if (JsonMarshal.GetRawUtf8PropertyName(ps[k]).SequenceEqual(name))
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int LastIndexOf(ref SmallProperties ps, int count, JsonProperty p)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(p);
+        for (var k = count - 1; k >= 0; k--)
+        {
+            if (JsonMarshal.GetRawUtf8PropertyName(ps[k]).SequenceEqual(name))
+            {
+                return k;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Each name's last value (later duplicates overwrite earlier ones).</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -13,9 +12,8 @@ internal static class CrmNormalizer
         "created", "updated", "deleted", "stage_changed", "resolved", "merged", "completed",
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.id);
         var (type, obj, verb) = m.RequiredType(RawField.type);
         var time = m.RequiredInstant(RawField.created_at);
@@ -23,17 +21,21 @@ internal static class CrmNormalizer
         var actor = EnvelopeRules.Actor(ref m);
         var origin = m.OptionalObject(RawField.origin);
         var data = m.OptionalObject(RawField.data);
-        var entityId = m.OptionalString(data, "id", "data.id");
-        var entityName = m.OptionalString(data, "name", "data.name");
+        var entityId = m.OptionalString(data, RawMember.id, "data.id");
+        var entityName = m.OptionalString(data, RawMember.name, "data.name");
         if (m.Failed)
         {
             return m.Rejection();
         }
 
         var from = EnvelopeRules.Origin(m, origin, actor);
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var items = EnvelopeRules.AddBeforeAfter(m, json);
+        var details = new EventDetails(json);
         details.Add("requestId", from.RequestId);
+        var detailsItem = details.End();
+        json.Build();
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
 
         var e = new AuditEvent
         {
@@ -53,7 +55,7 @@ internal static class CrmNormalizer
             Before = before,
             After = after,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownObjects.Contains(obj) || !KnownVerbs.Contains(verb));

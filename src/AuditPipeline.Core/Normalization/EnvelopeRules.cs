@@ -14,10 +14,10 @@ internal static class EnvelopeRules
             return AuditActor.System;
         }
 
-        var type = m.OptionalString(actor, "type", "actor.type") ?? ActorTypes.User;
-        var id = m.OptionalString(actor, "id", "actor.id");
-        var name = m.OptionalString(actor, "name", "actor.name");
-        var email = m.OptionalString(actor, "email", "actor.email");
+        var type = m.OptionalString(actor, RawMember.type, "actor.type", ActorTypes.All) ?? ActorTypes.User;
+        var id = m.OptionalString(actor, RawMember.id, "actor.id");
+        var name = m.OptionalString(actor, RawMember.name, "actor.name");
+        var email = m.OptionalString(actor, RawMember.email, "actor.email");
         return type == ActorTypes.System ? AuditActor.System : new AuditActor(type, id, name, email);
     }
 
@@ -26,17 +26,21 @@ internal static class EnvelopeRules
         Sources.FromChannel(channel) ?? Sources.FromActorType(actor.Type);
 
     /// <summary>Where an Outsprint envelope came from: its <c>origin</c> object, with the source following the actor when no channel is named.</summary>
-    public static EnvelopeOrigin Origin(in RawMessage m, JsonElement? origin, AuditActor actor) => new(
-        Source(m.LenientString(origin, "channel"), actor),
-        m.LenientString(origin, "ip"),
-        m.LenientString(origin, "user_agent"),
-        m.LenientString(origin, "request_id"));
+    public static EnvelopeOrigin Origin(in RawMessage m, RawField? origin, AuditActor actor) => new(
+        Source(m.LenientString(origin, RawMember.channel, Sources.Channels), actor),
+        m.LenientString(origin, RawMember.ip),
+        m.LenientString(origin, RawMember.user_agent),
+        m.LenientString(origin, RawMember.request_id));
 
-    /// <summary>The record's before and after (cloned to outlive the parse) and the changes between them.</summary>
-    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(in RawMessage m)
+    /// <summary>Starts the event's document with the record's before and after; their item indexes.</summary>
+    public static (int Before, int After) AddBeforeAfter(in RawMessage m, EventJson json) =>
+        (m.AddTo(json, RawField.before), m.AddTo(json, RawField.after));
+
+    /// <summary>Once the event's document is built: the record's before and after and the changes between them.</summary>
+    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
     {
-        var before = m.Raw(RawField.before)?.Clone();
-        var after = m.Raw(RawField.after)?.Clone();
+        var before = json.Item(items.Before);
+        var after = json.Item(items.After);
         return (before, after, ChangeSet.Compute(before, after));
     }
 }

@@ -1,20 +1,20 @@
-using System.Buffers;
 using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
 
-/// <summary>Builds the kind-specific <c>details</c> object; most events have none and share one empty object.</summary>
-internal sealed class EventDetails
+/// <summary>
+/// Builds the kind-specific <c>details</c> object as the next item of an event's <see cref="EventJson"/>;
+/// most events have none and share one empty object.
+/// </summary>
+internal struct EventDetails(EventJson json)
 {
-    // One buffer and writer per thread, reset for each event: details are built on the hot path.
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
+    private const int FewNames = 4;
 
-    private Utf8JsonWriter? _writer;
-    private HashSet<string>? _names;
+    private bool _started;
+    private Few _few;
+    private int _count;
+    private HashSet<string>? _set;
 
     public void Add(string name, string? value)
     {
@@ -51,45 +51,71 @@ internal sealed class EventDetails
         }
     }
 
-    public JsonElement Build()
+    /// <summary>Ends the object: its item index in the event's document, or -1 when nothing was added.</summary>
+    public readonly int End()
     {
-        if (_writer is null)
+        if (!_started)
         {
-            return AuditJson.EmptyObject;
+            return -1;
         }
 
-        _writer.WriteEndObject();
-        _writer.Flush();
-        var reader = new Utf8JsonReader(t_buffer!.WrittenSpan);
-        var element = JsonElement.ParseValue(ref reader);
-        _writer = null;
-        return element;
+        json.Writer.WriteEndObject();
+        return json.Added();
     }
+
+    /// <summary>The details once the event's document is built: the item <see cref="End"/> gave, else the shared empty object.</summary>
+    public static JsonElement Of(EventJson json, int index) => json.Item(index) ?? AuditJson.EmptyObject;
 
     private Utf8JsonWriter Writer
     {
         get
         {
-            if (_writer is null)
+            if (!_started)
             {
-                var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
-                buffer.ResetWrittenCount();
-                if (t_writer is null)
-                {
-                    t_writer = new Utf8JsonWriter(buffer);
-                }
-                else
-                {
-                    t_writer.Reset(buffer);
-                }
-
-                _writer = t_writer;
-                _writer.WriteStartObject();
+                json.Writer.WriteStartObject();
+                _started = true;
             }
 
-            return _writer;
+            return json.Writer;
         }
     }
 
-    private bool Claim(string name) => (_names ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    /// <summary>Whether <paramref name="name"/> is new; the first few names are kept in a list (most events add one to three), more in a set.</summary>
+    private bool Claim(string name)
+    {
+        if (_set is not null)
+        {
+            return _set.Add(name);
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            if (string.Equals(_few[i], name, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        if (_count < FewNames)
+        {
+            _few[_count++] = name;
+            return true;
+        }
+
+        _set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var few in _few)
+        {
+            _set.Add(few);
+        }
+
+        return _set.Add(name);
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(FewNames)]
+    private struct Few
+    {
+#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
+        private string _first;
+#pragma warning restore IDE0044
+    }
 }

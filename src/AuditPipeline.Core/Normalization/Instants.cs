@@ -9,10 +9,12 @@ public static class Instants
     /// Parses <c>yyyy-MM-ddTHH:mm[:ss[.fffffff]](Z|±hh:mm|±hhmm|±hh)</c> (up to 7 fractional digits) to UTC,
     /// truncated to milliseconds. A time without Z or an offset is not an instant and is refused.
     /// </summary>
-    public static bool TryParseIso8601(string s, out DateTimeOffset value)
+    public static bool TryParseIso8601(string s, out DateTimeOffset value) => TryParseIso8601(s.AsSpan(), out value);
+
+    /// <inheritdoc cref="TryParseIso8601(string, out DateTimeOffset)"/>
+    public static bool TryParseIso8601(ReadOnlySpan<char> span, out DateTimeOffset value)
     {
         value = default;
-        var span = s.AsSpan();
         if (span.Length < 17 || !Digits(span, 0, 4, out var year) || span[4] != '-' || !Digits(span, 5, 2, out var month) ||
             span[7] != '-' || !Digits(span, 8, 2, out var day) || (span[10] is not ('T' or 't')) ||
             !Digits(span, 11, 2, out var hour) || span[13] != ':' || !Digits(span, 14, 2, out var minute))

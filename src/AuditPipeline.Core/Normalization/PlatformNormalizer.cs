@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -20,9 +19,8 @@ internal static class PlatformNormalizer
         "bulk.updated", "bulk.deleted", "gdpr.erasure_executed",
     };
 
-    public static NormalizeResult Normalize(JsonElement root, DateTimeOffset receivedAt)
+    public static NormalizeResult Normalize(ref RawMessage m, DateTimeOffset receivedAt)
     {
-        var m = new RawMessage(root);
         var id = m.RequiredId(RawField.event_id);
         var time = m.RequiredInstant(RawField.occurred_at);
         var org = m.RequiredId(RawField.org_id);
@@ -36,19 +34,27 @@ internal static class PlatformNormalizer
         var actor = EnvelopeRules.Actor(ref m);
         var origin = m.OptionalObject(RawField.origin);
         var target = m.OptionalObject(RawField.target);
-        var targetType = m.OptionalString(target, "type", "target.type");
-        var targetId = m.OptionalString(target, "id", "target.id");
-        var targetName = m.OptionalString(target, "name", "target.name");
+        var targetType = m.OptionalString(target, RawMember.type, "target.type");
+        var targetId = m.OptionalString(target, RawMember.id, "target.id");
+        var targetName = m.OptionalString(target, RawMember.name, "target.name");
         if (m.Failed)
         {
             return m.Rejection();
         }
 
         var from = EnvelopeRules.Origin(m, origin, actor);
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(m);
-        var details = new EventDetails();
+        var json = EventJson.Start();
+        var items = EnvelopeRules.AddBeforeAfter(m, json);
+        var details = new EventDetails(json);
         details.Add("requestId", from.RequestId);
-        details.AddMembers(m.Raw(RawField.details));
+        using (var given = m.ParseObject(RawField.details))
+        {
+            details.AddMembers(given?.RootElement);
+        }
+
+        var detailsItem = details.End();
+        json.Build();
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
 
         var e = new AuditEvent
         {
@@ -68,7 +74,7 @@ internal static class PlatformNormalizer
             Before = before,
             After = after,
             Ai = null,
-            Details = details.Build(),
+            Details = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownActions.Contains(type));

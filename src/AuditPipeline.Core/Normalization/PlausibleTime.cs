@@ -17,23 +17,31 @@ internal sealed class PlausibleTime(RetentionPlanRegistry registry, TimeSpan max
     private static readonly TimeSpan LongestRetention = TimeSpan.FromDays(7 * RetentionClass.DaysPerYear);
 
     /// <summary>The reason <paramref name="e"/>'s time is not plausible, or null.</summary>
-    public string? Check(SourceKind kind, JsonElement root, AuditEvent e)
+    /// <param name="message">The raw message, valid JSON: it is parsed again only to explain a time found implausible.</param>
+    public string? Check(SourceKind kind, ReadOnlyMemory<byte> message, AuditEvent e)
     {
         // DateTimeOffset spans fewer ticks than TimeSpan holds, so the difference never overflows.
         var ahead = e.Time - e.ReceivedAt;
         var retention = registry.ClassFor(e.OrgId, e.Time);
         if (ahead > maxFutureSkew)
         {
+            using var doc = Parse(message);
+            var root = doc.RootElement;
             return $"{Given(kind, root, e)}, {Human(ahead)} after the pipeline received it, more than Ingest:MaxFutureSkew ({Human(maxFutureSkew)}) allows{Hint(kind, root, e)}";
         }
 
         if (-ahead > retention.RetentionPeriod)
         {
+            using var doc = Parse(message);
+            var root = doc.RootElement;
             return $"{Given(kind, root, e)}, older than the {retention.Years}-year retention of {e.OrgId}{Hint(kind, root, e)}";
         }
 
         return null;
     }
+
+    private static JsonDocument Parse(ReadOnlyMemory<byte> message) =>
+        JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = StorableJson.MaxDepth });
 
     /// <summary>For an auth <c>ts</c> out of the representable range: the unit it was probably sent in, or nothing.</summary>
     public static string OutOfRangeHint(long ts, DateTimeOffset receivedAt) =>

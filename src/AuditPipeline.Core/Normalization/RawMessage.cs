@@ -1,16 +1,23 @@
-using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
 namespace AuditPipeline.Core.Normalization;
 
-[InlineArray(40)]
+[InlineArray(36)]
 internal struct FieldSlots
 {
 #pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
-    private JsonElement _first;
+    private RawValue _first;
+#pragma warning restore IDE0044
+}
+
+/// <summary>The members of the six object-valued fields, ten per field (<see cref="RawMember"/>).</summary>
+[InlineArray(60)]
+internal struct MemberSlots
+{
+#pragma warning disable IDE0044
+    private RawValue _first;
 #pragma warning restore IDE0044
 }
 
@@ -19,65 +26,165 @@ internal struct FieldSlots
 /// is missing; ids, organisations, types, times and names must be JSON strings; object-valued fields
 /// must be objects. The first problem found becomes the message's reject reason.
 /// </summary>
+/// <remarks>
+/// The message is read once with a <see cref="Utf8JsonReader"/>, which validates all of it exactly as
+/// <see cref="JsonDocument.Parse(ReadOnlyMemory{byte}, JsonDocumentOptions)"/> would (same options,
+/// same exceptions). Top-level fields and the members of object-valued fields are kept as offsets
+/// into the message and decoded only when asked for; the values an event keeps as JSON (before,
+/// after, changes, details, error) are copied into the event's <see cref="EventJson"/>, so they
+/// outlive the caller's buffer. Of duplicate names the last one wins, as with
+/// <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>; names compare by decoded text.
+/// </remarks>
 internal ref struct RawMessage
 {
     public const int MaxIdLength = 256;
 
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = StorableJson.MaxDepth };
     private static readonly string[] FieldNames = Enum.GetNames<RawField>();
-    private static readonly FrozenDictionary<string, RawField>.AlternateLookup<ReadOnlySpan<char>> Lookup =
-        Enum.GetValues<RawField>().ToFrozenDictionary(f => FieldNames[(int)f], StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
-
-    public readonly JsonElement Root;
 
     public string? Error;
 
     public RejectReason Reason;
 
-    // Top-level fields found in one pass over the root (the last of duplicate names wins, as with
-    // JsonElement.TryGetProperty), so each later access is an index, not a scan of every property.
-    private readonly FieldSlots _slots;
-    private readonly ulong _present;
+    private readonly ReadOnlyMemory<byte> _memory;
+    private readonly ReadOnlySpan<byte> _utf8;
+    private FieldSlots _fields;
+    private MemberSlots _members;
 
-    public RawMessage(JsonElement root)
+    /// <summary>Reads the whole message; throws <see cref="JsonException"/> where it is not JSON.</summary>
+    public RawMessage(ReadOnlyMemory<byte> message)
     {
-        Root = root;
-        Span<char> chars = stackalloc char[32];
-        foreach (var p in root.EnumerateObject())
+        _memory = message;
+        var utf8 = message.Span;
+        _utf8 = utf8;
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        reader.Read();
+        RootKind = KindOf(reader.TokenType);
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var raw = JsonMarshal.GetRawUtf8PropertyName(p);
-            RawField field;
-            if (raw.IndexOf((byte)'\\') >= 0)
+            // Not an object: the rest is still read, so invalid JSON is reported as such first.
+            reader.Skip();
+            while (reader.Read())
             {
-                if (!Lookup.TryGetValue(p.Name, out field))
-                {
-                    continue;
-                }
             }
-            else if (raw.Length > chars.Length || !Ascii.IsValid(raw) ||
-                     !Lookup.TryGetValue(chars[..Encoding.ASCII.GetChars(raw, chars)], out field))
+
+            return;
+        }
+
+        Span<byte> scratch = stackalloc byte[RawNames.MaxEscapedLength];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = RawNames.Field(ref reader, scratch);
+            reader.Read();
+            if (field < 0)
             {
+                reader.Skip();
                 continue;
             }
 
-            _slots[(int)field] = p.Value;
-            _present |= 1UL << (int)field;
+            var start = (int)reader.TokenStartIndex;
+            var type = reader.TokenType;
+            var escaped = type == JsonTokenType.String && reader.ValueIsEscaped;
+            int length;
+            if (type == JsonTokenType.StartObject && ObjectIndex((RawField)field) is var o and >= 0)
+            {
+                ReadMembers(ref reader, ref _members, o, scratch);
+                length = (int)reader.BytesConsumed - start;
+            }
+            else if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                length = (int)reader.BytesConsumed - start;
+            }
+            else
+            {
+                length = reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
+            }
+
+            _fields[field] = new RawValue(start, length, KindOf(type), escaped);
+        }
+
+        // The root object is done: anything but whitespace after it is an error the reader reports.
+        while (reader.Read())
+        {
         }
     }
+
+    /// <summary>The kind of the message's root value; the fields mean something only when it is an object.</summary>
+    public JsonValueKind RootKind { get; }
+
+    private static void ReadMembers(ref Utf8JsonReader reader, ref MemberSlots slots, int obj, scoped Span<byte> scratch)
+    {
+        var members = RawNames.MemberCount;
+        for (var k = 0; k < members; k++)
+        {
+            // A repeated field replaces the earlier one whole.
+            slots[(obj * members) + k] = default;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var member = RawNames.Member(ref reader, scratch);
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            var type = reader.TokenType;
+            var escaped = type == JsonTokenType.String && reader.ValueIsEscaped;
+            int length;
+            if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                length = (int)reader.BytesConsumed - start;
+            }
+            else
+            {
+                length = reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
+            }
+
+            if (member >= 0)
+            {
+                slots[(obj * members) + member] = new RawValue(start, length, KindOf(type), escaped);
+            }
+        }
+    }
+
+    private static int ObjectIndex(RawField field) => field switch
+    {
+        RawField.actor => 0,
+        RawField.origin => 1,
+        RawField.data => 2,
+        RawField.user => 3,
+        RawField.target => 4,
+        RawField.on_behalf_of => 5,
+        _ => -1,
+    };
+
+    private static JsonValueKind KindOf(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartObject => JsonValueKind.Object,
+        JsonTokenType.StartArray => JsonValueKind.Array,
+        JsonTokenType.String => JsonValueKind.String,
+        JsonTokenType.Number => JsonValueKind.Number,
+        JsonTokenType.True => JsonValueKind.True,
+        JsonTokenType.False => JsonValueKind.False,
+        JsonTokenType.Null => JsonValueKind.Null,
+        _ => JsonValueKind.Undefined,
+    };
 
     public static string Name(RawField field) => FieldNames[(int)field];
 
     /// <summary>A top-level field, or false when absent.</summary>
-    public readonly bool TryGet(RawField field, out JsonElement value)
+    public readonly bool TryGet(RawField field, out RawValue value)
     {
-        if ((_present & (1UL << (int)field)) != 0)
-        {
-            value = _slots[(int)field];
-            return true;
-        }
-
-        value = default;
-        return false;
+        value = _fields[(int)field];
+        return value.IsPresent;
     }
+
+    /// <summary>A top-level number's raw text and its value as <see cref="JsonElement.TryGetInt64"/> reads it.</summary>
+    public readonly bool TryGetInt64(RawValue v, out long value) =>
+        System.Buffers.Text.Utf8Parser.TryParse(v.Raw(_utf8), out value, out var consumed) && consumed == v.Length;
+
+    /// <summary>A value's raw text, as <see cref="JsonElement.GetRawText"/> gives it.</summary>
+    public readonly string RawText(RawValue v) => Encoding.UTF8.GetString(v.Raw(_utf8));
 
     public readonly bool Failed => Error is not null;
 
@@ -91,26 +198,30 @@ internal ref struct RawMessage
     public readonly NormalizeResult Rejection() => NormalizeResult.Reject(Error!, Reason);
 
     /// <summary>A required top-level string.</summary>
-    public string Required(RawField field)
+    public string Required(RawField field) => RequiredValue(field, out var v) ? v.GetString(_utf8) : string.Empty;
+
+    /// <summary>A required top-level string, undecoded: false (and the reason recorded) when missing or not a string.</summary>
+    private bool RequiredValue(RawField field, out RawValue v)
     {
+        v = default;
         if (Failed)
         {
-            return string.Empty;
+            return false;
         }
 
-        if (!TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (!TryGet(field, out v) || v.Kind == JsonValueKind.Null)
         {
             Fail(RejectReason.MissingField, $"missing {Name(field)}");
-            return string.Empty;
+            return false;
         }
 
-        if (v.ValueKind != JsonValueKind.String)
+        if (v.Kind != JsonValueKind.String)
         {
-            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON string (was {Describe(v)})");
-            return string.Empty;
+            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON string (was {Describe(v.Kind)})");
+            return false;
         }
 
-        return v.GetString()!;
+        return true;
     }
 
     /// <summary>A required id or organisation: a non-empty string of at most 256 characters.</summary>
@@ -135,25 +246,24 @@ internal ref struct RawMessage
     }
 
     /// <summary>An optional string member that must be a string when present and not null (ids, names, types).</summary>
-    public string? OptionalString(JsonElement? parent, string name, string path)
-    {
-        return parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) ? OptionalString(v, path) : null;
-    }
+    /// <param name="known">Values returned as these very strings when they match (no allocation).</param>
+    public string? OptionalString(RawField? parent, RawMember member, string path, ReadOnlySpan<string> known = default) =>
+        TryGetMember(parent, member, out var v) ? OptionalString(v, path, known) : null;
 
-    private string? OptionalString(JsonElement v, string path)
+    private string? OptionalString(RawValue v, string path, ReadOnlySpan<string> known = default)
     {
-        if (Failed || v.ValueKind == JsonValueKind.Null)
+        if (Failed || v.Kind == JsonValueKind.Null)
         {
             return null;
         }
 
-        if (v.ValueKind != JsonValueKind.String)
+        if (v.Kind != JsonValueKind.String)
         {
-            Fail(RejectReason.WrongType, $"{path} must be a JSON string (was {Describe(v)})");
+            Fail(RejectReason.WrongType, $"{path} must be a JSON string (was {Describe(v.Kind)})");
             return null;
         }
 
-        return v.GetString();
+        return v.GetString(_utf8, known);
     }
 
     /// <summary>An optional top-level string that must be a string when present and not null (ids).</summary>
@@ -161,34 +271,45 @@ internal ref struct RawMessage
         TryGet(field, out var v) ? OptionalString(v, Name(field)) : null;
 
     /// <summary>An optional free-form top-level string: anything but a string counts as absent.</summary>
-    public readonly string? LenientString(RawField field) =>
-        TryGet(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    public readonly string? LenientString(RawField field, ReadOnlySpan<string> known = default) =>
+        TryGet(field, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8, known) : null;
 
     /// <summary>An optional free-form string member (ip, user agent, reason...): anything but a string counts as absent.</summary>
-    public readonly string? LenientString(JsonElement? parent, string name) =>
-        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-            ? v.GetString()
-            : null;
+    public readonly string? LenientString(RawField? parent, RawMember member, ReadOnlySpan<string> known = default) =>
+        TryGetMember(parent, member, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8, known) : null;
+
+    /// <summary>A member of an object-valued field (the field as <see cref="OptionalObject"/> gave it), or false when absent.</summary>
+    private readonly bool TryGetMember(RawField? parent, RawMember member, out RawValue value)
+    {
+        if (parent is not { } p || ObjectIndex(p) is not (var o and >= 0))
+        {
+            value = default;
+            return false;
+        }
+
+        value = _members[(o * RawNames.MemberCount) + (int)member];
+        return value.IsPresent;
+    }
 
     /// <summary>An optional top-level object: null when absent or null, an error when of another type.</summary>
-    public JsonElement? OptionalObject(RawField field)
+    public RawField? OptionalObject(RawField field)
     {
-        if (Failed || !TryGet(field, out var v) || v.ValueKind == JsonValueKind.Null)
+        if (Failed || !TryGet(field, out var v) || v.Kind == JsonValueKind.Null)
         {
             return null;
         }
 
-        if (v.ValueKind != JsonValueKind.Object)
+        if (v.Kind != JsonValueKind.Object)
         {
-            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON object (was {Describe(v)})");
+            Fail(RejectReason.WrongType, $"{Name(field)} must be a JSON object (was {Describe(v.Kind)})");
             return null;
         }
 
-        return v;
+        return field;
     }
 
     /// <summary>A required top-level object.</summary>
-    public JsonElement RequiredObject(RawField field)
+    public RawField? RequiredObject(RawField field)
     {
         var o = OptionalObject(field);
         if (!Failed && o is null)
@@ -196,23 +317,46 @@ internal ref struct RawMessage
             Fail(RejectReason.MissingField, $"missing {Name(field)}");
         }
 
-        return o ?? default;
+        return o;
     }
 
-    /// <summary>A raw top-level member kept as given (before, after, error...): null when absent or JSON null.</summary>
-    public readonly JsonElement? Raw(RawField field) =>
-        TryGet(field, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+    /// <summary>
+    /// Adds a top-level member kept as given (before, after, changes, error) to the event's document:
+    /// its item index, or -1 when absent, JSON null or not of <paramref name="only"/> (when given).
+    /// </summary>
+    public readonly int AddTo(EventJson json, RawField field, JsonValueKind only = JsonValueKind.Undefined) =>
+        TryGet(field, out var v) && v.Kind != JsonValueKind.Null && (only == JsonValueKind.Undefined || v.Kind == only)
+            ? json.AddRaw(v.Raw(_utf8))
+            : -1;
+
+    /// <summary>A top-level object read only while the event is built (platform details): a document over the message, to dispose; null when not an object.</summary>
+    public readonly JsonDocument? ParseObject(RawField field) =>
+        TryGet(field, out var v) && v.Kind == JsonValueKind.Object
+            ? JsonDocument.Parse(_memory.Slice(v.Start, v.Length), new JsonDocumentOptions { MaxDepth = StorableJson.MaxDepth })
+            : null;
 
     /// <summary>A required ISO-8601 instant (Z or an offset), truncated to UTC milliseconds.</summary>
     public DateTimeOffset RequiredInstant(RawField field)
     {
         var name = Name(field);
-        var s = Required(field);
-        if (Failed)
+        if (!RequiredValue(field, out var v))
         {
             return default;
         }
 
+        // The usual instant is short ASCII: parsed from a stack copy, with no string made.
+        const int longest = 64;
+        if (!v.Escaped && v.Length - 2 <= longest)
+        {
+            Span<char> chars = stackalloc char[longest];
+            var n = Encoding.UTF8.GetChars(v.Content(_utf8), chars);
+            if (Instants.TryParseIso8601(chars[..n], out var fast))
+            {
+                return fast;
+            }
+        }
+
+        var s = v.GetString(_utf8);
         if (!Instants.TryParseIso8601(s, out var t))
         {
             Fail(RejectReason.InvalidValue, $"{name} '{Shorten(s)}' is not an ISO-8601 instant (a date and time with Z or an offset)");
@@ -238,10 +382,10 @@ internal ref struct RawMessage
             return default;
         }
 
-        return (s, s[..dot], s[(dot + 1)..]);
+        return (s, Names.Part(s.AsSpan(0, dot)), Names.Part(s.AsSpan(dot + 1)));
     }
 
-    public static string Describe(JsonElement v) => v.ValueKind switch
+    public static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
@@ -252,26 +396,4 @@ internal ref struct RawMessage
     };
 
     public static string Shorten(string s) => s.Length <= 64 ? s : string.Concat(s.AsSpan(0, 61), "...");
-}
-
-internal static class Names
-{
-    /// <summary>One part of a type: lower-case letters, digits and underscores, at least one.</summary>
-    public static bool IsPart(ReadOnlySpan<char> s)
-    {
-        if (s.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (var c in s)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

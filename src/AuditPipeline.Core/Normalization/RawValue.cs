@@ -1,0 +1,127 @@
+using System.Text;
+using System.Text.Json;
+
+namespace AuditPipeline.Core.Normalization;
+
+/// <summary>
+/// Where one JSON value of a raw message is: the offset of its first byte (the opening quote of a
+/// string, the bracket of an object or array), its length in bytes, its kind and, for a string,
+/// whether it holds escapes. The default value is an absent field.
+/// </summary>
+internal readonly struct RawValue(int start, int length, JsonValueKind kind, bool escaped)
+{
+    public readonly int Start = start;
+
+    public readonly int Length = length;
+
+    public readonly JsonValueKind Kind = kind;
+
+    public readonly bool Escaped = escaped;
+
+    public bool IsPresent => Kind != JsonValueKind.Undefined;
+
+    /// <summary>The raw bytes of the value as written in the message.</summary>
+    public ReadOnlySpan<byte> Raw(ReadOnlySpan<byte> utf8) => utf8.Slice(Start, Length);
+
+    /// <summary>A string's text between its quotes, escapes kept.</summary>
+    public ReadOnlySpan<byte> Content(ReadOnlySpan<byte> utf8) => utf8.Slice(Start + 1, Length - 2);
+
+    /// <summary>
+    /// A string's decoded text when it is one of <paramref name="known"/> (that very instance, so nothing is
+    /// allocated), else its decoded text, exactly as <see cref="GetString(ReadOnlySpan{byte})"/> gives it.
+    /// </summary>
+    public string GetString(ReadOnlySpan<byte> utf8, ReadOnlySpan<string> known)
+    {
+        if (!Escaped)
+        {
+            var content = Content(utf8);
+            foreach (var k in known)
+            {
+                if (k.Length == content.Length && Ascii.Equals(content, k))
+                {
+                    return k;
+                }
+            }
+        }
+
+        return GetString(utf8);
+    }
+
+    /// <summary>A string's decoded text, exactly as <see cref="JsonElement.GetString"/> gives it.</summary>
+    public string GetString(ReadOnlySpan<byte> utf8)
+    {
+        if (!Escaped)
+        {
+            // The whole message was checked to be UTF-8, so this is the reader's own transcoding.
+            return Encoding.UTF8.GetString(Content(utf8));
+        }
+
+        var reader = new Utf8JsonReader(Raw(utf8));
+        reader.Read();
+        return reader.GetString()!;
+    }
+}
+
+/// <summary>The members read from an object-valued field (actor, origin, data, user, target, on_behalf_of); the enum names are the JSON names.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "The names are the wire names.")]
+internal enum RawMember
+{
+    type, id, name, email, channel, ip, user_agent, request_id, user_id, label,
+}
+
+/// <summary>Matches a member name as written (escaped or not) against the names of <see cref="RawField"/> and <see cref="RawMember"/>, comparing decoded text.</summary>
+internal static class RawNames
+{
+    /// <summary>The longest name either enum holds is 15 bytes; an escape turns at most 6 bytes into at least one, so a longer escaped name never matches.</summary>
+    public const int MaxEscapedLength = 96;
+
+    public static readonly int MemberCount = Enum.GetValues<RawMember>().Length;
+
+    private static readonly byte[][] Fields = Enum.GetNames<RawField>().Select(Encoding.UTF8.GetBytes).ToArray();
+    private static readonly int[][] FieldsByLength = ByLength(Fields);
+    private static readonly byte[][] Members = Enum.GetNames<RawMember>().Select(Encoding.UTF8.GetBytes).ToArray();
+    private static readonly int[][] MembersByLength = ByLength(Members);
+
+    /// <summary>The field a top-level member name (the reader is on it) names, or -1.</summary>
+    public static int Field(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Fields, FieldsByLength);
+
+    /// <summary>The member a nested member name (the reader is on it) names, or -1.</summary>
+    public static int Member(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Members, MembersByLength);
+
+    private static int Match(ref Utf8JsonReader reader, scoped Span<byte> scratch, byte[][] names, int[][] byLength)
+    {
+        scoped var raw = reader.ValueSpan;
+        if (reader.ValueIsEscaped)
+        {
+            if (raw.Length > scratch.Length)
+            {
+                return -1;
+            }
+
+            raw = scratch[..reader.CopyString(scratch)];
+        }
+
+        if (raw.Length >= byLength.Length)
+        {
+            return -1;
+        }
+
+        foreach (var i in byLength[raw.Length])
+        {
+            if (raw.SequenceEqual(names[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int[][] ByLength(byte[][] names)
+    {
+        var longest = names.Max(n => n.Length);
+        return Enumerable.Range(0, longest + 1)
+            .Select(length => Enumerable.Range(0, names.Length).Where(i => names[i].Length == length).ToArray())
+            .ToArray();
+    }
+}
