@@ -32,6 +32,7 @@ namespace AuditPipeline.Benchmarks;
 /// <c>--csv-only</c> skips the page latencies and, per round, measures the store's bare stream in-process
 /// (no HTTP, no formatting: the floor), <c>events.csv</c> from the store, and <c>events.csv</c> from a
 /// <c>fixed</c> store of the same events (the facade's own cost), each with the managed heap sampled.
+/// <c>--dir path</c> keeps the embedded store there and reuses it on the next run.
 /// <c>memory</c> is the reference in-memory store (a full scan and sort per query); <c>fixed</c> answers every
 /// query with a precomputed page, which isolates the facade's own cost (key check, parsing, cursor, JSON).
 /// To measure another store, add it to <see cref="CreateStore"/>.
@@ -61,24 +62,32 @@ internal static class ApiLoad
         var csvOnly = args.Contains("--csv-only");
         var rounds = Option(args, "--rounds", 1);
         var withFixed = csvOnly && storeKind != "fixed" && !args.Contains("--no-fixed");
-        var dir = Path.Combine(Path.GetTempPath(), "auditpipeline-api-load", Guid.NewGuid().ToString("N"));
+        // --dir keeps the store's files: a second run on the same directory reuses the seeded store (a profile
+        // or a before/after pair need not wait for a million appends each time).
+        var keep = OptionText(args, "--dir");
+        var dir = keep is null ? Path.Combine(Path.GetTempPath(), "auditpipeline-api-load", Guid.NewGuid().ToString("N")) : Path.GetFullPath(keep);
+        var reuse = keep is not null && storeKind == "embedded" && File.Exists(Path.Combine(dir, "embedded", "catalog.db"));
         Directory.CreateDirectory(dir);
 
         Console.WriteLine($"api-load: {events:N0} events, {clients} clients, {requests} requests, store {storeKind}, {Environment.ProcessorCount} cores, load {LoadAverage()}");
         var sw = Stopwatch.StartNew();
         List<AuditEvent>? data = Generate(events);
-        var store = await CreateStore(storeKind, dir, data);
+        var store = await CreateStore(storeKind, dir, reuse ? [] : data);
         if (!withFixed)
         {
             data = null; // only the fixed store needs the events in memory; the heap baseline is then the store's own
         }
 
-        Console.WriteLine($"seeded in {sw.Elapsed.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / (1024 * 1024)} MiB");
+        Console.WriteLine($"{(reuse ? "reused the store in " + dir + ";" : "seeded")} in {sw.Elapsed.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / (1024 * 1024)} MiB");
         if (csvOnly)
         {
             await CsvRoundsAsync(store, data, dir, rounds);
             (store as IDisposable)?.Dispose();
-            Directory.Delete(dir, recursive: true);
+            if (keep is null)
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+
             return 0;
         }
 

@@ -351,7 +351,7 @@ internal sealed class DocReader : IDisposable
             throw new InvalidOperationException($"Row {seq} vanished from an append-only partition.");
         }
 
-        return AuditJson.Deserialize(reader.GetFieldValue<byte[]>(0));
+        return DocDecoder.Decode(reader.GetFieldValue<byte[]>(0));
     }
 
     public void Dispose() => _command.Dispose();

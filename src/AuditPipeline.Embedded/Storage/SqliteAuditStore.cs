@@ -144,7 +144,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             using var reader = cmd.ExecuteReader();
             if (reader.Read())
             {
-                return Task.FromResult<AuditEvent?>(AuditJson.Deserialize(reader.GetFieldValue<byte[]>(0)));
+                return Task.FromResult<AuditEvent?>(DocDecoder.Decode(reader.GetFieldValue<byte[]>(0)));
             }
         }
 
