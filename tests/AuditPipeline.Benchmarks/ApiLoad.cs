@@ -164,6 +164,7 @@ internal static class ApiLoad
     private static async Task BareStreamAsync(IAuditStore store)
     {
         using var heap = HeapSampler.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         long rows = 0;
         await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = Org }, CancellationToken.None))
@@ -172,9 +173,10 @@ internal static class ApiLoad
         }
 
         sw.Stop();
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var (baseline, peak) = await heap.StopAsync();
         Console.WriteLine(
-            $"bare stream: {rows:N0} rows in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s; " +
+            $"bare stream: {rows:N0} rows in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s, CPU {used.TotalMicroseconds / rows:F2} us/row; " +
             $"managed heap baseline {baseline / (1024 * 1024)} MiB, peak {peak / (1024 * 1024)} MiB (+{(peak - baseline) / (1024 * 1024)} MiB)");
     }
 
@@ -233,6 +235,7 @@ internal static class ApiLoad
     private static async Task CsvAsync(HttpClient http, string label)
     {
         using var heap = HeapSampler.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         using var response = await http.GetAsync($"/v1/orgs/{Org}/events.csv", HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
@@ -247,10 +250,11 @@ internal static class ApiLoad
         }
 
         sw.Stop();
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var (baseline, peak) = await heap.StopAsync();
         var rows = lines - 1; // header; quoted newlines inside cells are absent in this data set
         Console.WriteLine(
-            $"{label}: {rows:N0} rows, {bytes / (1024.0 * 1024):F0} MiB in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s; " +
+            $"{label}: {rows:N0} rows, {bytes / (1024.0 * 1024):F0} MiB in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s, CPU {used.TotalMicroseconds / rows:F2} us/row (server and client); " +
             $"managed heap baseline {baseline / (1024 * 1024)} MiB, peak while streaming {peak / (1024 * 1024)} MiB (+{(peak - baseline) / (1024 * 1024)} MiB)");
     }
 

@@ -183,25 +183,50 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         // Keyset pagination in chunks: constant memory, and no read transaction stays open while a
         // slow consumer (a CSV download) takes its time, so WAL checkpoints are never held back. A
         // stream has no work budget (a CSV is every match) but stops at a cancellation within
-        // 1,024 rows examined.
-        var q = query;
-        while (true)
+        // 1,024 rows examined. The next chunk is read on the thread pool while the consumer takes
+        // this one (at most two chunks in memory): reading and formatting a CSV use both cores.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var next = ReadChunkAsync(query, stop.Token);
+        try
         {
-            var chunk = Scan(q, StreamChunk, long.MaxValue, cancellationToken).Found;
-            foreach (var e in chunk)
+            while (true)
             {
-                yield return e;
-            }
+                var chunk = await next;
+                next = chunk.Count == StreamChunk ? ReadChunkAsync(query with { After = AuditPosition.Of(chunk[^1]) }, stop.Token) : null;
+                foreach (var e in chunk)
+                {
+                    // Rows already read are not served after a cancellation either.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    yield return e;
+                }
 
-            if (chunk.Count < StreamChunk)
+                if (next is null)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            if (next is not null)
             {
-                yield break;
+                // A consumer that stops early: the chunk being read is cancelled and awaited, so no
+                // read outlives the stream (nor touches the store after it is disposed).
+                await stop.CancelAsync();
+                try
+                {
+                    await next;
+                }
+                catch (Exception)
+                {
+                    // Nobody asked for that chunk: whatever it ended with is no one's answer.
+                }
             }
-
-            q = q with { After = AuditPosition.Of(chunk[^1]) };
-            await Task.Yield();
         }
     }
+
+    private Task<List<AuditEvent>> ReadChunkAsync(AuditQuery query, CancellationToken ct) =>
+        Task.Run(() => Scan(query, StreamChunk, long.MaxValue, ct).Found, ct);
 
     public async Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
