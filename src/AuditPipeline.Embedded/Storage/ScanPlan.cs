@@ -320,6 +320,9 @@ internal sealed class RowStream : IDisposable
 
     public AuditEvent ReadEvent() => _docs.Read(_reader.GetInt64(2));
 
+    /// <summary>The current row's stored document, undecoded.</summary>
+    public StoredDoc ReadStored() => new(TimeMs, Id, _docs.ReadBytes(_reader.GetInt64(2)));
+
     public void Dispose()
     {
         _reader.Dispose();
@@ -342,7 +345,9 @@ internal sealed class DocReader : IDisposable
         _seq = _command.Parameters.Add("$seq", SqliteType.Integer);
     }
 
-    public AuditEvent Read(long seq)
+    public AuditEvent Read(long seq) => DocDecoder.Decode(ReadBytes(seq));
+
+    public byte[] ReadBytes(long seq)
     {
         _seq.Value = seq;
         using var reader = _command.ExecuteReader();
@@ -351,7 +356,7 @@ internal sealed class DocReader : IDisposable
             throw new InvalidOperationException($"Row {seq} vanished from an append-only partition.");
         }
 
-        return DocDecoder.Decode(reader.GetFieldValue<byte[]>(0));
+        return reader.GetFieldValue<byte[]>(0);
     }
 
     public void Dispose() => _command.Dispose();

@@ -184,7 +184,8 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         // slow consumer (a CSV download) takes its time, so WAL checkpoints are never held back. A
         // stream has no work budget (a CSV is every match) but stops at a cancellation within
         // 1,024 rows examined. The next chunk is read on the thread pool while the consumer takes
-        // this one (at most two chunks in memory): reading and formatting a CSV use both cores.
+        // this one (at most two chunks in memory), and its documents are decoded on the consumer's
+        // thread: SQLite's reads on one core, decoding and formatting a CSV on the other.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var next = ReadChunkAsync(query, stop.Token);
         try
@@ -192,12 +193,12 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             while (true)
             {
                 var chunk = await next;
-                next = chunk.Count == StreamChunk ? ReadChunkAsync(query with { After = AuditPosition.Of(chunk[^1]) }, stop.Token) : null;
-                foreach (var e in chunk)
+                next = chunk.Count == StreamChunk ? ReadChunkAsync(query with { After = chunk[^1].Position }, stop.Token) : null;
+                foreach (var row in chunk)
                 {
                     // Rows already read are not served after a cancellation either.
                     cancellationToken.ThrowIfCancellationRequested();
-                    yield return e;
+                    yield return DocDecoder.Decode(row.Doc);
                 }
 
                 if (next is null)
@@ -225,8 +226,14 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
-    private Task<List<AuditEvent>> ReadChunkAsync(AuditQuery query, CancellationToken ct) =>
-        Task.Run(() => Scan(query, StreamChunk, long.MaxValue, ct).Found, ct);
+    private Task<List<StoredDoc>> ReadChunkAsync(AuditQuery query, CancellationToken ct) =>
+        Task.Run(
+            () =>
+            {
+                _catalog.Refresh();
+                return MonthScan.Run(_catalog.All, query, StreamChunk, long.MaxValue, static s => s.ReadStored(), ct).Found;
+            },
+            ct);
 
     public async Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
