@@ -15,7 +15,7 @@ internal static class MonthScan
     /// <summary>Up to <paramref name="take"/> matches; stops after <paramref name="budget"/> rows examined.</summary>
     public static ScanResult Run(IEnumerable<Partition> partitions, AuditQuery query, int take, long budget, CancellationToken ct)
     {
-        var (found, stoppedAt) = Run(partitions, query, take, budget, static s => s.ReadEvent(), ct);
+        var (found, stoppedAt) = Run(partitions, query, take, budget, static s => s.ReadEvent(), withDocs: false, ct);
         return new ScanResult(found, stoppedAt);
     }
 
@@ -23,10 +23,10 @@ internal static class MonthScan
     /// The same scan, each match taken by <paramref name="read"/> (the stream takes the stored
     /// document undecoded, and decodes it on the consumer's thread).
     /// </summary>
-    public static (List<T> Found, AuditPosition? StoppedAt) Run<T>(IEnumerable<Partition> partitions, AuditQuery query, int take, long budget, Func<RowStream, T> read, CancellationToken ct)
+    public static (List<T> Found, AuditPosition? StoppedAt) Run<T>(IEnumerable<Partition> partitions, AuditQuery query, int take, long budget, Func<RowStream, T> read, bool withDocs, CancellationToken ct)
     {
         var result = new List<T>(Math.Min(take, 1024));
-        var plan = ScanPlan.For(query);
+        var plan = ScanPlan.For(query, withDocs);
         if (plan.IsEmpty)
         {
             return (result, null);

@@ -231,7 +231,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             () =>
             {
                 _catalog.Refresh();
-                return MonthScan.Run(_catalog.All, query, StreamChunk, long.MaxValue, static s => s.ReadStored(), ct).Found;
+                return MonthScan.Run(_catalog.All, query, StreamChunk, long.MaxValue, static s => s.ReadStored(), withDocs: true, ct).Found;
             },
             ct);
 
