@@ -232,8 +232,9 @@ internal sealed class ScanPlan
             cmd.Parameters.AddWithValue("$from", from);
         }
 
-        if (_withDocs)
+        if (_withDocs && index != "tail")
         {
+            // Not for the tail: it has no index, so its rows go through a sort, which should not carry documents.
             sql.Replace(" AS m FROM ", " AS m, CASE WHEN {0} THEN e.doc END AS doc FROM ");
         }
 
