@@ -26,8 +26,13 @@ namespace AuditPipeline.Benchmarks;
 /// first-page latency (p50/p99) of typical filters under concurrent clients, CSV rows/s and the managed
 /// heap while a CSV streams.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- api-load --csv-only [--rounds 3] [--no-fixed] --events 1000000 --store embedded
 /// </code>
+/// <c>--csv-only</c> skips the page latencies and, per round, measures the store's bare stream in-process
+/// (no HTTP, no formatting: the floor), <c>events.csv</c> from the store, and <c>events.csv</c> from a
+/// <c>fixed</c> store of the same events (the facade's own cost), each with the managed heap sampled.
+/// <c>--dir path</c> keeps the embedded store there and reuses it on the next run.
 /// <c>memory</c> is the reference in-memory store (a full scan and sort per query); <c>fixed</c> answers every
 /// query with a precomputed page, which isolates the facade's own cost (key check, parsing, cursor, JSON).
 /// To measure another store, add it to <see cref="CreateStore"/>.
@@ -54,14 +59,37 @@ internal static class ApiLoad
         var clients = Option(args, "--clients", 16);
         var requests = Option(args, "--requests", 320);
         var storeKind = args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault() ?? "memory";
-        var dir = Path.Combine(Path.GetTempPath(), "auditpipeline-api-load", Guid.NewGuid().ToString("N"));
+        var csvOnly = args.Contains("--csv-only");
+        var rounds = Option(args, "--rounds", 1);
+        var withFixed = csvOnly && storeKind != "fixed" && !args.Contains("--no-fixed");
+        // --dir keeps the store's files: a second run on the same directory reuses the seeded store (a profile
+        // or a before/after pair need not wait for a million appends each time).
+        var keep = OptionText(args, "--dir");
+        var dir = keep is null ? Path.Combine(Path.GetTempPath(), "auditpipeline-api-load", Guid.NewGuid().ToString("N")) : Path.GetFullPath(keep);
+        var reuse = keep is not null && storeKind == "embedded" && File.Exists(Path.Combine(dir, "embedded", "catalog.db"));
         Directory.CreateDirectory(dir);
 
-        Console.WriteLine($"api-load: {events:N0} events, {clients} clients, {requests} requests, store {storeKind}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"api-load: {events:N0} events, {clients} clients, {requests} requests, store {storeKind}, {Environment.ProcessorCount} cores, load {LoadAverage()}");
         var sw = Stopwatch.StartNew();
-        var data = Generate(events);
-        var store = await CreateStore(storeKind, dir, data);
-        Console.WriteLine($"seeded in {sw.Elapsed.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / (1024 * 1024)} MiB");
+        List<AuditEvent>? data = Generate(events);
+        var store = await CreateStore(storeKind, dir, reuse ? [] : data);
+        if (!withFixed)
+        {
+            data = null; // only the fixed store needs the events in memory; the heap baseline is then the store's own
+        }
+
+        Console.WriteLine($"{(reuse ? "reused the store in " + dir + ";" : "seeded")} in {sw.Elapsed.TotalSeconds:F1} s; managed heap {GC.GetTotalMemory(true) / (1024 * 1024)} MiB");
+        if (csvOnly)
+        {
+            await CsvRoundsAsync(store, data, dir, rounds);
+            (store as IDisposable)?.Dispose();
+            if (keep is null)
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+
+            return 0;
+        }
 
         await using var app = BuildApp(store, dir);
         await app.StartAsync();
@@ -78,10 +106,78 @@ internal static class ApiLoad
 
         await FirstPageLatencyAsync(http, clients, requests);
         await SecondPageLatencyAsync(http, clients, Math.Max(clients, requests / 4));
-        await CsvAsync(http);
+        await CsvAsync(http, "events.csv");
         await app.StopAsync();
+        (store as IDisposable)?.Dispose();
         Directory.Delete(dir, recursive: true);
         return 0;
+    }
+
+    /// <summary>Per round: the store's bare stream, its CSV over HTTP, and the CSV of a fixed store of the same events.</summary>
+    private static async Task CsvRoundsAsync(IAuditStore store, List<AuditEvent>? data, string dir, int rounds)
+    {
+        await using var app = BuildApp(store, dir);
+        await app.StartAsync();
+        using var http = Client(app, 2);
+        await using var fixedApp = data is null ? null : BuildApp(new FixedPageStore(data), Path.Combine(dir, "fixed"));
+        HttpClient? fixedHttp = null;
+        if (fixedApp is not null)
+        {
+            await fixedApp.StartAsync();
+            fixedHttp = Client(fixedApp, 2);
+        }
+
+        try
+        {
+            for (var round = 0; round < rounds; round++)
+            {
+                Console.WriteLine($"round {round}, load {LoadAverage()}");
+                await BareStreamAsync(store);
+                await CsvAsync(http, "events.csv (store)");
+                if (fixedHttp is not null)
+                {
+                    await CsvAsync(fixedHttp, "events.csv (fixed)");
+                }
+            }
+        }
+        finally
+        {
+            fixedHttp?.Dispose();
+        }
+
+        await app.StopAsync();
+        if (fixedApp is not null)
+        {
+            await fixedApp.StopAsync();
+        }
+    }
+
+    private static HttpClient Client(WebApplication app, int connections)
+    {
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RawKey);
+        return http;
+    }
+
+    /// <summary>The store's own stream of the whole organisation, in-process: no HTTP, no CSV (the floor of events.csv).</summary>
+    private static async Task BareStreamAsync(IAuditStore store)
+    {
+        using var heap = HeapSampler.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        long rows = 0;
+        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = Org }, CancellationToken.None))
+        {
+            rows++;
+        }
+
+        sw.Stop();
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var (baseline, peak) = await heap.StopAsync();
+        Console.WriteLine(
+            $"bare stream: {rows:N0} rows in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s, CPU {used.TotalMicroseconds / rows:F2} us/row; " +
+            $"managed heap baseline {baseline / (1024 * 1024)} MiB, peak {peak / (1024 * 1024)} MiB (+{(peak - baseline) / (1024 * 1024)} MiB)");
     }
 
     private static async Task FirstPageLatencyAsync(HttpClient http, int clients, int requests)
@@ -136,29 +232,10 @@ internal static class ApiLoad
         Report($"next page by cursor (category=crm), {clients} clients", latencies);
     }
 
-    private static async Task CsvAsync(HttpClient http)
+    private static async Task CsvAsync(HttpClient http, string label)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        var baseline = GC.GetTotalMemory(false);
-        long peak = baseline;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, GC.GetTotalMemory(false));
-                try
-                {
-                    await Task.Delay(50, sampling.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        });
-
+        using var heap = HeapSampler.Start();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         using var response = await http.GetAsync($"/v1/orgs/{Org}/events.csv", HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
@@ -173,12 +250,61 @@ internal static class ApiLoad
         }
 
         sw.Stop();
-        await sampling.CancelAsync();
-        await sampler;
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var (baseline, peak) = await heap.StopAsync();
         var rows = lines - 1; // header; quoted newlines inside cells are absent in this data set
         Console.WriteLine(
-            $"events.csv: {rows:N0} rows, {bytes / (1024.0 * 1024):F0} MiB in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s; " +
+            $"{label}: {rows:N0} rows, {bytes / (1024.0 * 1024):F0} MiB in {sw.Elapsed.TotalSeconds:F1} s = {rows / sw.Elapsed.TotalSeconds:N0} rows/s, CPU {used.TotalMicroseconds / rows:F2} us/row (server and client); " +
             $"managed heap baseline {baseline / (1024 * 1024)} MiB, peak while streaming {peak / (1024 * 1024)} MiB (+{(peak - baseline) / (1024 * 1024)} MiB)");
+    }
+
+    /// <summary>Samples <see cref="GC.GetTotalMemory"/> every 50 ms (no forced collection) after a full collection for the baseline.</summary>
+    private sealed class HeapSampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly long _baseline;
+        private long _peak;
+        private Task? _loop;
+
+        private HeapSampler()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            _baseline = GC.GetTotalMemory(false);
+            _peak = _baseline;
+        }
+
+        public static HeapSampler Start()
+        {
+            var s = new HeapSampler();
+            s._loop = Task.Run(s.LoopAsync);
+            return s;
+        }
+
+        public async Task<(long Baseline, long Peak)> StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop!;
+            return (_baseline, Math.Max(_peak, GC.GetTotalMemory(false)));
+        }
+
+        public void Dispose() => _stop.Dispose();
+
+        private async Task LoopAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                _peak = Math.Max(_peak, GC.GetTotalMemory(false));
+                try
+                {
+                    await Task.Delay(50, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
     }
 
     private static void Report(string label, IEnumerable<double> values)

@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 
 // BenchmarkDotNet classes:  dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- --filter '*'
 // Documented measurements (docs/PERFORMANCE.md):
-//   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded]
+//   api-load [--events 1000000] [--clients 16] [--requests 320] [--store memory|fixed|embedded] [--csv-only [--rounds N] [--no-fixed]] [--dir path]
 //   embedded-measure [events] [directory]
 //   kafka [messages]   (see KafkaThroughput.cs)
 //   chaos [--messages 200000] [--kills 100] [--seed 1] [--static]   (docs/RELIABILITY.md, see KafkaChaos.cs)

@@ -15,11 +15,21 @@ internal static class MonthScan
     /// <summary>Up to <paramref name="take"/> matches; stops after <paramref name="budget"/> rows examined.</summary>
     public static ScanResult Run(IEnumerable<Partition> partitions, AuditQuery query, int take, long budget, CancellationToken ct)
     {
-        var result = new List<AuditEvent>(Math.Min(take, 1024));
-        var plan = ScanPlan.For(query);
+        var (found, stoppedAt) = Run(partitions, query, take, budget, static s => s.ReadEvent(), withDocs: false, ct);
+        return new ScanResult(found, stoppedAt);
+    }
+
+    /// <summary>
+    /// The same scan, each match taken by <paramref name="read"/> (the stream takes the stored
+    /// document undecoded, and decodes it on the consumer's thread).
+    /// </summary>
+    public static (List<T> Found, AuditPosition? StoppedAt) Run<T>(IEnumerable<Partition> partitions, AuditQuery query, int take, long budget, Func<RowStream, T> read, bool withDocs, CancellationToken ct)
+    {
+        var result = new List<T>(Math.Min(take, 1024));
+        var plan = ScanPlan.For(query, withDocs);
         if (plan.IsEmpty)
         {
-            return new ScanResult(result, null);
+            return (result, null);
         }
 
         var months = partitions
@@ -30,17 +40,17 @@ internal static class MonthScan
         foreach (var month in months)
         {
             ct.ThrowIfCancellationRequested();
-            ScanMonth(month, plan, take, result, work, ct);
+            ScanMonth(month, plan, take, result, read, work, ct);
             if (result.Count >= take || work.StoppedAt is not null)
             {
                 break;
             }
         }
 
-        return new ScanResult(result, result.Count >= take ? null : work.StoppedAt);
+        return (result, result.Count >= take ? null : work.StoppedAt);
     }
 
-    private static void ScanMonth(IEnumerable<Partition> partitions, ScanPlan plan, int take, List<AuditEvent> result, Work work, CancellationToken ct)
+    private static void ScanMonth<T>(IEnumerable<Partition> partitions, ScanPlan plan, int take, List<T> result, Func<RowStream, T> read, Work work, CancellationToken ct)
     {
         var connections = new List<SqliteConnection>();
         var docs = new List<DocReader>();
@@ -95,7 +105,7 @@ internal static class MonthScan
                 lastId = best.Id;
                 if (best.FiltersMatch && (plan.Terms.Count == 0 || best.TextMatches(plan.Terms)))
                 {
-                    result.Add(best.ReadEvent());
+                    result.Add(read(best));
                     if (result.Count >= take)
                     {
                         return;
@@ -147,3 +157,10 @@ internal static class MonthScan
 
 /// <summary>The matches a scan found and, when its budget ran out first, the position it reached.</summary>
 internal sealed record ScanResult(List<AuditEvent> Found, AuditPosition? StoppedAt);
+
+/// <summary>A match as stored: its place in the order and its document, not decoded yet.</summary>
+internal readonly record struct StoredDoc(long TimeMs, string Id, byte[] Doc)
+{
+    /// <summary>The keyset position just past this row (the statements order by time_ms, then id).</summary>
+    public AuditPosition Position => new(DateTimeOffset.FromUnixTimeMilliseconds(TimeMs), Id);
+}

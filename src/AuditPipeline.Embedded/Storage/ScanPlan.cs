@@ -43,10 +43,16 @@ internal sealed class ScanPlan
     private readonly int _seek = -1;
     private readonly string? _seekIndex;
 
-    private ScanPlan(AuditQuery q)
+    private readonly bool _withDocs;
+
+    private ScanPlan(AuditQuery q, bool withDocs)
     {
         _orgId = q.OrgId;
         Terms = q.Terms;
+
+        // Free-text terms are checked on the row after the statement, so only without them does every
+        // match the statement flags become a result whose document the statement may read itself.
+        _withDocs = withDocs && q.Terms.Count == 0;
         AddFilter("entity_id", q.EntityIds);
         AddFilter("actor_id", q.Users);
         AddFilter("action", q.Actions);
@@ -86,7 +92,14 @@ internal sealed class ScanPlan
     /// <summary>True when the query provably matches nothing.</summary>
     public bool IsEmpty { get; }
 
-    public static ScanPlan For(AuditQuery q) => new(q);
+    public static ScanPlan For(AuditQuery q) => new(q, withDocs: false);
+
+    /// <summary>
+    /// A plan whose statements also return each matching row's document (a streamed export reads
+    /// every match): SQLite reads it during the walk, only for rows whose filter column is 1, instead
+    /// of one point lookup statement per row.
+    /// </summary>
+    public static ScanPlan For(AuditQuery q, bool withDocs) => new(q, withDocs);
 
     /// <summary>False when no event of the month starting at <paramref name="monthStart"/> can match.</summary>
     public bool Overlaps(DateTimeOffset monthStart)
@@ -219,6 +232,12 @@ internal sealed class ScanPlan
             cmd.Parameters.AddWithValue("$from", from);
         }
 
+        if (_withDocs && index != "tail")
+        {
+            // Not for the tail: it has no index, so its rows go through a sort, which should not carry documents.
+            sql.Replace(" AS m FROM ", " AS m, CASE WHEN {0} THEN e.doc END AS doc FROM ");
+        }
+
         sql.Append(" ORDER BY e.time_ms DESC, e.id DESC");
         cmd.CommandText = sql.ToString().Replace("{0}", filter.Length == 0 ? "1" : "coalesce((" + filter + "), 0)", StringComparison.Ordinal);
         return cmd;
@@ -257,12 +276,14 @@ internal sealed class RowStream : IDisposable
     private readonly SqliteCommand _command;
     private readonly SqliteDataReader _reader;
     private readonly DocReader _docs;
+    private readonly bool _hasDoc;
 
     private RowStream(DocReader docs, SqliteCommand command, SqliteDataReader reader)
     {
         _docs = docs;
         _command = command;
         _reader = reader;
+        _hasDoc = reader.FieldCount > 8; // a plan made withDocs: the statement's own document column
         Advance();
     }
 
@@ -320,6 +341,9 @@ internal sealed class RowStream : IDisposable
 
     public AuditEvent ReadEvent() => _docs.Read(_reader.GetInt64(2));
 
+    /// <summary>The current row's stored document, undecoded.</summary>
+    public StoredDoc ReadStored() => new(TimeMs, Id, _hasDoc ? _reader.GetFieldValue<byte[]>(8) : _docs.ReadBytes(_reader.GetInt64(2)));
+
     public void Dispose()
     {
         _reader.Dispose();
@@ -342,7 +366,9 @@ internal sealed class DocReader : IDisposable
         _seq = _command.Parameters.Add("$seq", SqliteType.Integer);
     }
 
-    public AuditEvent Read(long seq)
+    public AuditEvent Read(long seq) => DocDecoder.Decode(ReadBytes(seq));
+
+    public byte[] ReadBytes(long seq)
     {
         _seq.Value = seq;
         using var reader = _command.ExecuteReader();
@@ -351,7 +377,7 @@ internal sealed class DocReader : IDisposable
             throw new InvalidOperationException($"Row {seq} vanished from an append-only partition.");
         }
 
-        return AuditJson.Deserialize(reader.GetFieldValue<byte[]>(0));
+        return reader.GetFieldValue<byte[]>(0);
     }
 
     public void Dispose() => _command.Dispose();

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
@@ -144,7 +143,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             using var reader = cmd.ExecuteReader();
             if (reader.Read())
             {
-                return Task.FromResult<AuditEvent?>(AuditJson.Deserialize(reader.GetFieldValue<byte[]>(0)));
+                return Task.FromResult<AuditEvent?>(DocDecoder.Decode(reader.GetFieldValue<byte[]>(0)));
             }
         }
 
@@ -176,31 +175,6 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
         found.RemoveAt(found.Count - 1);
         return Task.FromResult(new AuditPage(found, AuditPosition.Of(found[^1])));
-    }
-
-    public async IAsyncEnumerable<AuditEvent> StreamAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // Keyset pagination in chunks: constant memory, and no read transaction stays open while a
-        // slow consumer (a CSV download) takes its time, so WAL checkpoints are never held back. A
-        // stream has no work budget (a CSV is every match) but stops at a cancellation within
-        // 1,024 rows examined.
-        var q = query;
-        while (true)
-        {
-            var chunk = Scan(q, StreamChunk, long.MaxValue, cancellationToken).Found;
-            foreach (var e in chunk)
-            {
-                yield return e;
-            }
-
-            if (chunk.Count < StreamChunk)
-            {
-                yield break;
-            }
-
-            q = q with { After = AuditPosition.Of(chunk[^1]) };
-            await Task.Yield();
-        }
     }
 
     public async Task<RetentionReport> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken)
