@@ -43,6 +43,53 @@ public sealed class MerkleTests
         }
     }
 
+    [Fact]
+    public void The_in_place_root_over_hashes_equals_the_RFCs_recursive_split_for_every_size()
+    {
+        var random = new Random(11);
+        foreach (var n in Enumerable.Range(0, 300).Concat([511, 512, 513, 1000, 1025]))
+        {
+            var leaves = Enumerable.Range(0, n).Select(_ => RandomLeaf(random)).ToList();
+
+            var root = MerkleTree.RootOfHashes(leaves.SelectMany(l => l).ToArray());
+
+            Assert.Equal(Convert.ToHexStringLower(n == 0 ? SHA256.HashData([]) : Reference(leaves)), Convert.ToHexStringLower(root));
+        }
+    }
+
+    [Fact]
+    public void Leaves_that_are_not_whole_hashes_are_refused_by_the_in_place_root()
+    {
+        Assert.Throws<ArgumentException>(() => MerkleTree.RootOfHashes(new byte[33]));
+    }
+
+    [Fact]
+    public void A_digests_root_over_hex_hashes_is_the_general_trees_and_an_edited_hash_still_takes_the_general_path()
+    {
+        var random = new Random(12);
+        var entries = Enumerable.Range(0, 37).Select(i => new DigestEntry("evt_" + i, DateTimeOffset.UnixEpoch, Convert.ToHexStringLower(RandomLeaf(random)))).ToList();
+        Assert.Equal(
+            Convert.ToHexStringLower(MerkleTree.Root([.. entries.Select(e => Convert.FromHexString(e.Hash))])),
+            Digest.MerkleRootOf(entries));
+
+        // Upper-case hex is the same bytes; 62 digits are a 31-byte leaf, as the general path always read them.
+        var upper = entries.Select(e => e with { Hash = e.Hash.ToUpperInvariant() }).ToList();
+        Assert.Equal(Digest.MerkleRootOf(entries), Digest.MerkleRootOf(upper));
+        var shorter = entries.Select((e, i) => i == 5 ? e with { Hash = e.Hash[..62] } : e).ToList();
+        Assert.Equal(
+            Convert.ToHexStringLower(MerkleTree.Root([.. shorter.Select(e => Convert.FromHexString(e.Hash))])),
+            Digest.MerkleRootOf(shorter));
+        var notHex = entries.Select((e, i) => i == 5 ? e with { Hash = new string('z', 64) } : e).ToList();
+        Assert.Throws<FormatException>(() => Digest.MerkleRootOf(notHex));
+    }
+
+    private static byte[] RandomLeaf(Random random)
+    {
+        var leaf = new byte[32];
+        random.NextBytes(leaf);
+        return leaf;
+    }
+
     private static byte[] Reference(IReadOnlyList<byte[]> d)
     {
         if (d.Count == 1)

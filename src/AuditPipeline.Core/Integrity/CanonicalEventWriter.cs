@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Unicode;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Integrity;
@@ -18,11 +16,6 @@ namespace AuditPipeline.Core.Integrity;
 /// </summary>
 public static class CanonicalEventWriter
 {
-    // JCS escapes only these (RFC 8785 section 3.2.2.2); every other character is written as UTF-8.
-    private static readonly SearchValues<char> NeedsEscape = SearchValues.Create(
-        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000B\f\r\u000E\u000F" +
-        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
-
     /// <summary>Writes the canonical bytes of <paramref name="e"/>; false (output partly written) where only the reference path is exact.</summary>
     public static bool TryWrite(IBufferWriter<byte> output, AuditEvent e)
     {
@@ -125,114 +118,9 @@ public static class CanonicalEventWriter
         return true;
     }
 
-    private static bool Time(IBufferWriter<byte> output, DateTimeOffset t)
-    {
-        // UtcMillisecondsConverter's format; its output is ASCII without anything to escape.
-        var span = output.GetSpan(32);
-        span[0] = (byte)'"';
-        if (!t.UtcDateTime.TryFormat(span[1..], out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))
-        {
-            return false;
-        }
+    private static bool Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes) => JcsText.Raw(output, bytes);
 
-        span[written + 1] = (byte)'"';
-        output.Advance(written + 2);
-        return true;
-    }
+    private static bool Str(IBufferWriter<byte> output, string? value) => JcsText.Quoted(output, value);
 
-    private static bool Str(IBufferWriter<byte> output, string? value)
-    {
-        if (value is null)
-        {
-            return Raw(output, "null"u8);
-        }
-
-        var rest = value.AsSpan();
-        Raw(output, "\""u8);
-        while (true)
-        {
-            var stop = rest.IndexOfAny(NeedsEscape);
-            var plain = stop < 0 ? rest : rest[..stop];
-            if (!plain.IsEmpty && !Utf16ToUtf8(output, plain))
-            {
-                return false;
-            }
-
-            if (stop < 0)
-            {
-                return Raw(output, "\""u8);
-            }
-
-            Escape(output, rest[stop]);
-            rest = rest[(stop + 1)..];
-        }
-    }
-
-    private static bool Utf16ToUtf8(IBufferWriter<byte> output, ReadOnlySpan<char> chars)
-    {
-        // At most 3 bytes per UTF-16 code unit; written in slices so a long string needs no huge span.
-        while (!chars.IsEmpty)
-        {
-            var slice = chars.Length > 4096 ? chars[..4096] : chars;
-
-            // A high surrogate at the slice's end would be split from its pair: leave it for the next slice.
-            if (slice.Length < chars.Length && char.IsHighSurrogate(slice[^1]))
-            {
-                slice = slice[..^1];
-            }
-
-            var span = output.GetSpan(slice.Length * 3);
-            var status = Utf8.FromUtf16(slice, span, out var read, out var written, replaceInvalidSequences: false, isFinalBlock: true);
-            if (status != OperationStatus.Done)
-            {
-                return false; // a lone surrogate: the reference path decides what it becomes
-            }
-
-            output.Advance(written);
-            chars = chars[read..];
-        }
-
-        return true;
-    }
-
-    private static void Escape(IBufferWriter<byte> output, char c)
-    {
-        switch (c)
-        {
-            case '"':
-                Raw(output, "\\\""u8);
-                break;
-            case '\\':
-                Raw(output, "\\\\"u8);
-                break;
-            case '\b':
-                Raw(output, "\\b"u8);
-                break;
-            case '\f':
-                Raw(output, "\\f"u8);
-                break;
-            case '\n':
-                Raw(output, "\\n"u8);
-                break;
-            case '\r':
-                Raw(output, "\\r"u8);
-                break;
-            case '\t':
-                Raw(output, "\\t"u8);
-                break;
-            default:
-                var span = output.GetSpan(6);
-                "\\u00"u8.CopyTo(span);
-                span[4] = (byte)"0123456789abcdef"[c >> 4];
-                span[5] = (byte)"0123456789abcdef"[c & 0xF];
-                output.Advance(6);
-                break;
-        }
-    }
-
-    private static bool Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        output.Write(bytes);
-        return true;
-    }
+    private static bool Time(IBufferWriter<byte> output, DateTimeOffset t) => JcsText.Time(output, t);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace AuditPipeline.Core.Integrity;
@@ -42,6 +43,70 @@ public static class MerkleTree
         }
 
         return level[0];
+    }
+
+    /// <summary>
+    /// MTH over leaves that are all <see cref="SHA256.HashSizeInBytes"/> long, given end to end (a
+    /// digest's event hashes): the same root as <see cref="Root"/>, computed in place in one buffer with
+    /// no allocation per node.
+    /// </summary>
+    public static byte[] RootOfHashes(ReadOnlySpan<byte> leaves)
+    {
+        const int size = SHA256.HashSizeInBytes;
+        if (leaves.Length % size != 0)
+        {
+            throw new ArgumentException($"The leaves must be {size} bytes each.", nameof(leaves));
+        }
+
+        var count = leaves.Length / size;
+        if (count == 0)
+        {
+            return SHA256.HashData([]);
+        }
+
+        // One hash object for every node: a one-shot SHA256.HashData sets up and tears down the
+        // platform's digest context per call, which costs more than hashing 33 or 65 bytes.
+        var nodes = ArrayPool<byte>.Shared.Rent(leaves.Length);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
+        {
+            Span<byte> input = stackalloc byte[1 + (2 * size)];
+            input[0] = 0;
+            for (var i = 0; i < count; i++)
+            {
+                leaves.Slice(i * size, size).CopyTo(input[1..]);
+                sha.AppendData(input[..(1 + size)]);
+                sha.GetHashAndReset(nodes.AsSpan(i * size, size));
+            }
+
+            // Level by level as Root does; node j of the next level overwrites slot j, which both of its
+            // children (slots 2j and 2j + 1) have been read from already.
+            input[0] = 1;
+            while (count > 1)
+            {
+                var next = 0;
+                for (var i = 0; i + 1 < count; i += 2, next++)
+                {
+                    nodes.AsSpan(i * size, 2 * size).CopyTo(input[1..]);
+                    sha.AppendData(input);
+                    sha.GetHashAndReset(nodes.AsSpan(next * size, size));
+                }
+
+                if (count % 2 == 1)
+                {
+                    nodes.AsSpan((count - 1) * size, size).CopyTo(nodes.AsSpan(next * size, size));
+                    next++;
+                }
+
+                count = next;
+            }
+
+            return nodes.AsSpan(0, size).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(nodes);
+        }
     }
 
     public static byte[] LeafHash(ReadOnlySpan<byte> data)
