@@ -37,7 +37,11 @@ internal sealed partial class IntegrityState
             using var delete = _conn.CreateCommand();
             using var forget = _conn.CreateCommand();
             delete.Transaction = forget.Transaction = tx;
-            delete.CommandText = "DELETE FROM entries WHERE n BETWEEN $a AND $b AND org_id = $o AND seq = $s";
+            // A digest's rows: in its range, of its organisation, marked with its number (adopted, or
+            // sealed before marks existed) or unmarked and at most the organisation's mark (sealed
+            // since; an unmarked row above the mark is pending, even inside an adopted digest's
+            // range).
+            delete.CommandText = "DELETE FROM entries WHERE n BETWEEN $a AND $b AND org_id = $o AND (seq = $s OR (seq IS NULL AND n <= $m))";
             forget.CommandText = "DELETE FROM sealed WHERE org_id = $o AND seq = $s";
             foreach (var (org, seq, first, last) in digests)
             {
@@ -46,6 +50,7 @@ internal sealed partial class IntegrityState
                 delete.Parameters.AddWithValue("$b", last);
                 delete.Parameters.AddWithValue("$o", org);
                 delete.Parameters.AddWithValue("$s", seq);
+                delete.Parameters.AddWithValue("$m", MarkOf(org));
                 pruned += delete.ExecuteNonQuery();
                 forget.Parameters.Clear();
                 forget.Parameters.AddWithValue("$o", org);

@@ -8,16 +8,26 @@ namespace AuditPipeline.Integrity;
 /// <summary>
 /// The sealer's durable memory (<c>&lt;StatePath&gt;/state.db</c>, WAL, synchronous=FULL unless the embedded store runs NORMAL): every event
 /// recorded with its hash and the digest that sealed it (null while pending), each chain's head, and
-/// the outbox of sealed digests not yet in every sink. One connection, used under a lock: the observer
-/// and the sealer take turns, each in one short transaction.
+/// the outbox of sealed digests not yet in every sink. One connection writes, under a lock: the
+/// observer and the sealer take turns, each in one short transaction; the sealer reads the pending
+/// rows on a second connection without the lock (WAL readers see the last commit). Each
+/// organisation's mark (the row number it is sealed through) and highest recorded row are also kept
+/// in memory, so finding what is pending reads no table.
 /// </summary>
 internal sealed partial class IntegrityState : IDisposable
 {
     public const string FileName = "state.db";
 
     private readonly SqliteConnection _conn;
+    private readonly SqliteConnection _reader;
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, long> _marks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastRecorded = new(StringComparer.Ordinal);
     private EntryInsert? _insert;
+
+    // The next row number. Rows are numbered here, not by SQLite (which would give the highest number
+    // again once the rows holding it were pruned): a number at most an organisation's mark counts as sealed.
+    private long _nextN;
 
     /// <param name="directory">Where <c>state.db</c> lives.</param>
     /// <param name="fullSync">
@@ -27,16 +37,20 @@ internal sealed partial class IntegrityState : IDisposable
     public IntegrityState(string directory, bool fullSync = true)
     {
         Directory.CreateDirectory(directory);
-        _conn = new SqliteConnection(new SqliteConnectionStringBuilder
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, FileName),
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = 30,
-        }.ToString());
+        }.ToString();
+        _conn = new SqliteConnection(connectionString);
         _conn.Open();
         IntegrityStateSchema.Apply(_conn);
         Execute(fullSync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+        LoadMarks();
+        _reader = new SqliteConnection(connectionString);
+        _reader.Open();
     }
 
     /// <summary>Of the given (org, id) pairs, those already recorded.</summary>
@@ -79,12 +93,20 @@ internal sealed partial class IntegrityState : IDisposable
         {
             using var tx = _conn.BeginTransaction();
             _insert ??= new EntryInsert(_conn);
+            var last = new Dictionary<string, long>(StringComparer.Ordinal);
+            var n = _nextN;
             foreach (var (org, entry) in entries)
             {
-                _insert.Execute(org, entry);
+                _insert.Execute(n, org, entry);
+                last[org] = n++;
             }
 
             tx.Commit();
+            _nextN = n;
+            foreach (var (org, highest) in last)
+            {
+                _lastRecorded[org] = highest;
+            }
         }
     }
 
@@ -95,13 +117,12 @@ internal sealed partial class IntegrityState : IDisposable
     private static string HashHex(SqliteDataReader r, int ordinal) =>
         r.GetValue(ordinal) is byte[] bytes ? Convert.ToHexStringLower(bytes) : r.GetString(ordinal);
 
+    /// <summary>The organisations with a recorded row above their mark, in ordinal order.</summary>
     public IReadOnlyList<string> OrgsWithPending()
     {
         lock (_gate)
         {
-            using var cmd = _conn.CreateCommand();
-            cmd.CommandText = "SELECT DISTINCT org_id FROM entries WHERE seq IS NULL ORDER BY org_id";
-            return ReadStrings(cmd);
+            return [.. _lastRecorded.Where(o => o.Value > MarkOf(o.Key)).Select(o => o.Key).Order(StringComparer.Ordinal)];
         }
     }
 
@@ -114,35 +135,28 @@ internal sealed partial class IntegrityState : IDisposable
     }
 
     /// <summary>
-    /// Seals the next digest of <paramref name="orgId"/> from its oldest pending entries, with the
-    /// state's lock held only to read them and to commit: the Merkle root, the signature and the
-    /// encoding (about half of a seal's cost) are made between the two, so the observer's records of
-    /// new events (which take the same lock) wait for neither. The commit is one transaction: the
-    /// signed digest goes to the outbox, its entries are marked, the chain moves on. Only one sealer
-    /// calls this at a time (<see cref="DigestSealer"/>); should the chain have moved between the read
-    /// and the commit, nothing is written and an <see cref="InvalidOperationException"/> says so.
+    /// Seals the next digest of <paramref name="orgId"/> from its oldest pending entries. The lock the
+    /// observer's records take is held only for the commit: the pending rows are read on the reader
+    /// connection, and the Merkle root, the signature and the encoding are made before the commit. The
+    /// commit is one small transaction: the signed digest goes to the outbox, the organisation's mark
+    /// moves to the last row sealed (no row is rewritten), the chain moves on. Every pending row of the
+    /// organisation up to that row is in the digest: rows are numbered in the order they commit (one
+    /// writer numbering them from the highest number it ever gave, <see cref="_nextN"/>), so a row
+    /// recorded after the read has a higher number. Only one sealer calls this at a time
+    /// (<see cref="DigestSealer"/>); should the chain have moved between the read and the commit,
+    /// nothing is written and an <see cref="InvalidOperationException"/> says so.
     /// </summary>
     public Digest? Seal(string orgId, int maxEntries, DateTimeOffset now, DigestSigner signer)
     {
         (long Seq, string Hash)? head;
-        var entries = new List<DigestEntry>();
-        long firstN = 0, lastN = 0;
+        long mark;
         lock (_gate)
         {
             head = HeadCore(orgId, null);
-            using var cmd = _conn.CreateCommand();
-            cmd.CommandText = "SELECT n, id, time_ms, hash FROM entries WHERE org_id = $o AND seq IS NULL ORDER BY n LIMIT $max";
-            cmd.Parameters.AddWithValue("$o", orgId);
-            cmd.Parameters.AddWithValue("$max", maxEntries);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                lastN = r.GetInt64(0);
-                firstN = entries.Count == 0 ? lastN : firstN;
-                entries.Add(new DigestEntry(r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), HashHex(r, 3)));
-            }
+            mark = MarkOf(orgId);
         }
 
+        var (entries, firstN, lastN) = ReadPending(orgId, mark, maxEntries);
         if (entries.Count == 0)
         {
             return null;
@@ -163,7 +177,7 @@ internal sealed partial class IntegrityState : IDisposable
         lock (_gate)
         {
             using var tx = _conn.BeginTransaction();
-            if (HeadCore(orgId, tx) != head)
+            if (HeadCore(orgId, tx) != head || MarkOf(orgId) != mark)
             {
                 throw new InvalidOperationException($"The chain of {orgId} moved while digest {digest.Seq} was being sealed; another sealer shares this state.");
             }
@@ -178,13 +192,35 @@ internal sealed partial class IntegrityState : IDisposable
                 cmd.ExecuteNonQuery();
             }
 
-            MarkSealed(tx, orgId, firstN, lastN, digest.Seq);
+            SetMark(tx, orgId, lastN);
             NoteSealed(tx, orgId, digest.Seq, now, firstN, lastN);
             SetHead(tx, orgId, digest.Seq, chainHash);
             tx.Commit();
+            _marks[orgId] = lastN;
         }
 
         return digest;
+    }
+
+    /// <summary>The oldest pending rows of an organisation above its mark, read without the lock.</summary>
+    private (List<DigestEntry> Entries, long FirstN, long LastN) ReadPending(string orgId, long mark, int maxEntries)
+    {
+        var entries = new List<DigestEntry>();
+        long firstN = 0, lastN = 0;
+        using var cmd = _reader.CreateCommand();
+        cmd.CommandText = "SELECT n, id, time_ms, hash FROM entries WHERE org_id = $o AND seq IS NULL AND n > $mark ORDER BY n LIMIT $max";
+        cmd.Parameters.AddWithValue("$o", orgId);
+        cmd.Parameters.AddWithValue("$mark", mark);
+        cmd.Parameters.AddWithValue("$max", maxEntries);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            lastN = r.GetInt64(0);
+            firstN = entries.Count == 0 ? lastN : firstN;
+            entries.Add(new DigestEntry(r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)), HashHex(r, 3)));
+        }
+
+        return (entries, firstN, lastN);
     }
 
     /// <summary>The sealed digests some sink has not taken yet, oldest first.</summary>
@@ -217,69 +253,22 @@ internal sealed partial class IntegrityState : IDisposable
         }
     }
 
-    /// <summary>
-    /// Adopts a digest found in the directory beyond this state's chain head (the state was restored
-    /// from an older copy, or lost): its entries count as sealed and the chain continues after it.
-    /// </summary>
-    public void Adopt(Digest digest)
-    {
-        lock (_gate)
-        {
-            using var tx = _conn.BeginTransaction();
-            using (var mark = _conn.CreateCommand())
-            using (var insert = _conn.CreateCommand())
-            {
-                // A pending row of the event is marked; an event the state never saw gets a sealed row.
-                mark.Transaction = insert.Transaction = tx;
-                mark.CommandText = "UPDATE entries SET seq = $s WHERE k = $k AND org_id = $o AND id = $i AND seq IS NULL";
-                insert.CommandText = """
-                    INSERT INTO entries (org_id, id, time_ms, hash, seq, k) SELECT $o, $i, $t, $h, $s, $k
-                    WHERE NOT EXISTS (SELECT 1 FROM entries WHERE k = $k AND org_id = $o AND id = $i)
-                    """;
-                foreach (var e in digest.Entries)
-                {
-                    var key = IntegrityStateSchema.KeyOf(digest.OrgId, e.Id);
-                    foreach (var cmd in new[] { mark, insert })
-                    {
-                        cmd.Parameters.Clear();
-                        cmd.Parameters.AddWithValue("$s", digest.Seq);
-                        cmd.Parameters.AddWithValue("$k", key);
-                        cmd.Parameters.AddWithValue("$o", digest.OrgId);
-                        cmd.Parameters.AddWithValue("$i", e.Id);
-                    }
-
-                    insert.Parameters.AddWithValue("$t", e.Time.ToUnixTimeMilliseconds());
-                    insert.Parameters.AddWithValue("$h", HashBytes(e.Hash));
-                    mark.ExecuteNonQuery();
-                    insert.ExecuteNonQuery();
-                }
-            }
-
-            using (var range = _conn.CreateCommand())
-            {
-                range.Transaction = tx;
-                range.CommandText = "SELECT min(n), max(n) FROM entries WHERE org_id = $o AND seq = $s";
-                range.Parameters.AddWithValue("$o", digest.OrgId);
-                range.Parameters.AddWithValue("$s", digest.Seq);
-                using var r = range.ExecuteReader();
-                if (r.Read() && !r.IsDBNull(0))
-                {
-                    NoteSealed(tx, digest.OrgId, digest.Seq, digest.SealedAt, r.GetInt64(0), r.GetInt64(1));
-                }
-            }
-
-            SetHead(tx, digest.OrgId, digest.Seq, DigestCodec.ChainHash(digest));
-            tx.Commit();
-        }
-    }
-
     public long PendingCount()
     {
         lock (_gate)
         {
             using var cmd = _conn.CreateCommand();
-            cmd.CommandText = "SELECT count(*) FROM entries WHERE seq IS NULL";
-            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+            cmd.CommandText = "SELECT count(*) FROM entries WHERE org_id = $o AND seq IS NULL AND n > $mark";
+            var o = cmd.Parameters.Add("$o", SqliteType.Text);
+            var m = cmd.Parameters.Add("$mark", SqliteType.Integer);
+            long count = 0;
+            foreach (var org in _lastRecorded.Keys)
+            {
+                (o.Value, m.Value) = (org, MarkOf(org));
+                count += Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+
+            return count;
         }
     }
 
@@ -287,7 +276,63 @@ internal sealed partial class IntegrityState : IDisposable
     {
         _insert?.Dispose();
         _insert = null;
+        _reader.Dispose();
         _conn.Dispose();
+    }
+
+    private long MarkOf(string orgId) => _marks.GetValueOrDefault(orgId);
+
+    /// <summary>
+    /// Start-up: the marks, the next row number (above every row, mark and sealed range, so also above
+    /// rows since pruned), and each organisation's highest row without a <c>seq</c>, found one
+    /// organisation at a time over the pending index (a seek per organisation, never a scan of the rows).
+    /// </summary>
+    private void LoadMarks()
+    {
+        NextRowNumberFromTables();
+        using (var marks = _conn.CreateCommand())
+        {
+            marks.CommandText = "SELECT org_id, sealed_n FROM marks";
+            using var r = marks.ExecuteReader();
+            while (r.Read())
+            {
+                _marks[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+
+        using var next = _conn.CreateCommand();
+        next.CommandText = "SELECT org_id FROM entries WHERE seq IS NULL AND org_id > $p ORDER BY org_id LIMIT 1";
+        var previous = next.Parameters.Add("$p", SqliteType.Text);
+        using var last = _conn.CreateCommand();
+        last.CommandText = "SELECT max(n) FROM entries WHERE seq IS NULL AND org_id = $o";
+        var org = last.Parameters.Add("$o", SqliteType.Text);
+        previous.Value = "";
+        while (next.ExecuteScalar() is string o)
+        {
+            org.Value = o;
+            _lastRecorded[o] = Convert.ToInt64(last.ExecuteScalar(), CultureInfo.InvariantCulture);
+            previous.Value = o;
+        }
+    }
+
+    private void NextRowNumberFromTables()
+    {
+        using var high = _conn.CreateCommand();
+        high.CommandText = """
+            SELECT max(coalesce((SELECT max(n) FROM entries), 0), coalesce((SELECT max(sealed_n) FROM marks), 0),
+                       coalesce((SELECT max(last_n) FROM sealed), 0))
+            """;
+        _nextN = Math.Max(_nextN, Convert.ToInt64(high.ExecuteScalar(), CultureInfo.InvariantCulture) + 1);
+    }
+
+    private void SetMark(SqliteTransaction tx, string orgId, long sealedThrough)
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO marks (org_id, sealed_n) VALUES ($o, $n) ON CONFLICT (org_id) DO UPDATE SET sealed_n = $n";
+        cmd.Parameters.AddWithValue("$o", orgId);
+        cmd.Parameters.AddWithValue("$n", sealedThrough);
+        cmd.ExecuteNonQuery();
     }
 
     private (long Seq, string Hash)? HeadCore(string orgId, SqliteTransaction? tx)
@@ -311,39 +356,10 @@ internal sealed partial class IntegrityState : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>
-    /// Marks the pending entries of <paramref name="orgId"/> from row <paramref name="firstN"/> to
-    /// <paramref name="lastN"/>, the ones just sealed: one statement over the pending index. Rows
-    /// recorded since the read have higher numbers (a new row takes the highest number plus one).
-    /// </summary>
-    private void MarkSealed(SqliteTransaction tx, string orgId, long firstN, long lastN, long seq)
-    {
-        using var cmd = _conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE entries SET seq = $s WHERE org_id = $o AND seq IS NULL AND n BETWEEN $first AND $last";
-        cmd.Parameters.AddWithValue("$s", seq);
-        cmd.Parameters.AddWithValue("$o", orgId);
-        cmd.Parameters.AddWithValue("$first", firstN);
-        cmd.Parameters.AddWithValue("$last", lastN);
-        cmd.ExecuteNonQuery();
-    }
-
     private void Execute(string sql)
     {
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
-    }
-
-    private static List<string> ReadStrings(SqliteCommand cmd)
-    {
-        using var r = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read())
-        {
-            list.Add(r.GetString(0));
-        }
-
-        return list;
     }
 }

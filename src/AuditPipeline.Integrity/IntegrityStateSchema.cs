@@ -7,14 +7,22 @@ namespace AuditPipeline.Integrity;
 /// The state database's layout and its one migration. Every stored event adds a row, so the row's
 /// indexes are most of what sealing costs per event: an event is found by a 64-bit key of its
 /// (org, id) in a plain index (<see cref="KeyOf"/>; a collision costs one more comparison), not by a
-/// unique index over the two strings, and pending rows by a partial index that sealing empties.
+/// unique index over the two strings. A row is sealed when its digest's number is in <c>seq</c> (rows
+/// a digest adopted from the directory, rows sealed before version 2) or when its number is at most its
+/// organisation's mark in <c>marks</c>; pending rows are found by a partial index over the rows
+/// without a <c>seq</c>, above the mark.
 /// <c>sealed</c> lists each digest this state sealed or adopted with the range of row numbers its
 /// entries have, so pruning deletes a digest's rows by a range, never a scan of the table.
 /// </summary>
 internal static class IntegrityStateSchema
 {
-    /// <summary>1: hashes as BLOB(32), the key column k and its index instead of the unique (org_id, id).</summary>
-    public const long Version = 1;
+    /// <summary>
+    /// 1: hashes as BLOB(32), the key column k and its index instead of the unique (org_id, id).
+    /// 2: <c>marks</c>, each organisation's sealed-through row number: a seal moves it instead of
+    /// updating the rows it sealed (nothing to convert; an organisation without a mark has sealed
+    /// nothing that way).
+    /// </summary>
+    public const long Version = 2;
 
     private const string Tables = """
         PRAGMA journal_mode = WAL;
@@ -29,6 +37,7 @@ internal static class IntegrityStateSchema
         );
         CREATE INDEX IF NOT EXISTS ix_pending ON entries (org_id, n) WHERE seq IS NULL;
         CREATE TABLE IF NOT EXISTS chains (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS marks (org_id TEXT PRIMARY KEY, sealed_n INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox (org_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (org_id, seq));
         CREATE TABLE IF NOT EXISTS sealed (
             org_id    TEXT    NOT NULL,

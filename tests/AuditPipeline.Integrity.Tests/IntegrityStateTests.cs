@@ -154,6 +154,158 @@ public sealed class IntegrityStateTests : IDisposable
         Assert.Equal(0, state.PendingCount());
     }
 
+    [Fact]
+    public void A_seal_moves_its_organisations_mark_and_rewrites_no_row_and_a_reopened_state_seals_the_rest()
+    {
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        var a = Entries("org_a", 0, 5);
+        var b = Entries("org_b", 5, 2);
+        Digest first;
+        using (var state = new IntegrityState(_dir))
+        {
+            state.Record([a[0], b[0], a[1], a[2], b[1], a[3], a[4]]);
+            first = state.Seal("org_a", 3, T0, signer)!;
+        }
+
+        Assert.Equal(0L, Scalar("SELECT count(*) FROM entries WHERE seq IS NOT NULL"));
+        Assert.Equal(4L, Scalar("SELECT sealed_n FROM marks WHERE org_id = 'org_a'")); // a[2] is the fourth row
+
+        using var reopened = new IntegrityState(_dir);
+        Assert.Equal(["org_a", "org_b"], reopened.OrgsWithPending());
+        Assert.Equal(4, reopened.PendingCount());
+        Assert.Equal(a[3..].Select(e => e.Entry), reopened.Seal("org_a", 10, T0, signer)!.Entries);
+        Assert.Equal(b.Select(e => e.Entry), reopened.Seal("org_b", 10, T0, signer)!.Entries);
+        Assert.Empty(reopened.OrgsWithPending());
+        Assert.Equal(first.Seq + 1, reopened.Head("org_a")!.Value.Seq);
+    }
+
+    [Fact]
+    public void Rows_recorded_after_everything_was_pruned_are_numbered_above_every_mark_and_sealed()
+    {
+        // SQLite would number the next rows of an emptied table from 1, below org_a's mark: they would
+        // count as sealed and never be. Also after a restart, when only the marks remember the numbers.
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        var later = Entries("org_a", 4, 2);
+        var again = Entries("org_a", 6, 2);
+        using (var state = new IntegrityState(_dir))
+        {
+            state.Record(Entries("org_a", 0, 4));
+            var d = state.Seal("org_a", 10, T0, signer)!;
+            state.Delivered("org_a", d.Seq);
+            Assert.Equal(4, state.Prune(T0.AddDays(1)));
+
+            state.Record(later);
+            Assert.Equal(["org_a"], state.OrgsWithPending());
+            var d2 = state.Seal("org_a", 10, T0.AddDays(1), signer)!;
+            Assert.Equal(later.Select(e => e.Entry), d2.Entries);
+            state.Delivered("org_a", d2.Seq);
+            Assert.Equal(2, state.Prune(T0.AddDays(2)));
+        }
+
+        Assert.Equal(0L, Scalar("SELECT count(*) FROM entries"));
+        using var reopened = new IntegrityState(_dir);
+        reopened.Record(again);
+        Assert.Equal(again.Select(e => e.Entry), reopened.Seal("org_a", 10, T0.AddDays(2), signer)!.Entries);
+    }
+
+    [Fact]
+    public void Pruning_an_adopted_digest_keeps_a_pending_row_inside_its_range()
+    {
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        var e = Entries("org_a", 0, 4);
+        Digest adopted;
+        using (var elsewhere = new IntegrityState(Path.Combine(_dir, "elsewhere")))
+        {
+            elsewhere.Record([e[0], e[2]]);
+            adopted = elsewhere.Seal("org_a", 10, T0, signer)!;
+        }
+
+        using var state = new IntegrityState(_dir);
+        state.Record([e[0], e[1], e[2], e[3]]); // e[1] lies between two rows the adopted digest covers
+        state.Adopt(adopted);
+        state.Delivered("org_a", adopted.Seq);
+        state.Prune(T0.AddDays(1));
+
+        Assert.Equal([e[1].Entry, e[3].Entry], state.Seal("org_a", 10, T0, signer)!.Entries);
+    }
+
+    [Fact]
+    public void A_version_1_state_keeps_its_marked_rows_sealed_and_seals_its_pending_rows()
+    {
+        var rows = Entries("org_a", 0, 4);
+        using (var state = new IntegrityState(_dir))
+        {
+            state.Record(rows);
+        }
+
+        // As version 1 left it: the first two rows marked by digest 1 row by row, no marks table.
+        Execute("UPDATE entries SET seq = 1 WHERE n <= 2; DROP TABLE marks; PRAGMA user_version = 1;");
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        using var reopened = new IntegrityState(_dir);
+
+        Assert.Equal(2, reopened.PendingCount());
+        Assert.Equal(rows[2..].Select(e => e.Entry), reopened.Seal("org_a", 10, T0, signer)!.Entries);
+        Assert.Equal(2L, Scalar("PRAGMA user_version"));
+    }
+
+    [Fact]
+    public async Task Sealing_beside_a_recording_thread_takes_every_entry_exactly_once()
+    {
+        using var signer = new DigestSigner(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+        using var state = new IntegrityState(_dir);
+        var all = Entries("org_a", 0, 6000).Concat(Entries("org_b", 6000, 2000)).OrderBy(e => e.Entry.Hash, StringComparer.Ordinal).ToArray(); // the two interleaved
+        var recording = Task.Run(
+            () =>
+            {
+                for (var i = 0; i < all.Length; i += 50)
+                {
+                    state.Record(all[i..Math.Min(all.Length, i + 50)]);
+                }
+            },
+            TestContext.Current.CancellationToken);
+        var sealedIds = new List<string>();
+        while (true)
+        {
+            var done = recording.IsCompleted;
+            foreach (var org in state.OrgsWithPending())
+            {
+                while (state.Seal(org, 700, T0, signer) is { } d)
+                {
+                    sealedIds.AddRange(d.Entries.Select(x => x.Id));
+                }
+            }
+
+            if (done)
+            {
+                break;
+            }
+
+            await Task.Yield();
+        }
+
+        await recording;
+        Assert.Equal(all.Select(e => e.Entry.Id).Order(StringComparer.Ordinal), sealedIds.Order(StringComparer.Ordinal));
+        Assert.Equal(0, state.PendingCount());
+    }
+
+    private long Scalar(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={Path.Combine(_dir, IntegrityState.FileName)};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private void Execute(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={Path.Combine(_dir, IntegrityState.FileName)};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
