@@ -113,7 +113,7 @@ internal static class EmbeddedAppendMeasurement
     }
 
     /// <summary>Bytes this process passed to write(2) and friends so far (<c>wchar</c> of /proc/self/io): the WAL's write amplification.</summary>
-    private static long BytesWritten()
+    internal static long BytesWritten()
     {
         if (!File.Exists("/proc/self/io"))
         {

@@ -74,6 +74,7 @@ public static class IntegrityMeasurement
             using var state = new IntegrityState(dir);
             using var self = Process.GetCurrentProcess();
             var cpu0 = self.TotalProcessorTime;
+            var written0 = EmbeddedAppendMeasurement.BytesWritten();
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < records.Length; i += 1000)
             {
@@ -83,8 +84,9 @@ public static class IntegrityMeasurement
             var wall = sw.Elapsed;
             self.Refresh();
             var cpu = self.TotalProcessorTime - cpu0;
+            var written = EmbeddedAppendMeasurement.BytesWritten() - written0;
             Console.WriteLine($"state record alone (batches of 1,000, one fsync each): {records.Length / wall.TotalSeconds:F0} events/s ({wall.TotalMilliseconds * 1000 / records.Length:F1} µs/event wall, {cpu.TotalMilliseconds * 1000 / records.Length:F1} µs CPU), " +
-                $"state.db + wal {Directory.GetFiles(dir).Sum(f => new FileInfo(f).Length) / records.Length} bytes/event");
+                $"state.db + wal {Directory.GetFiles(dir).Sum(f => new FileInfo(f).Length) / records.Length} bytes/event, {written / records.Length} bytes written/event");
             SealAlone(state, records.Length);
         }
         finally

@@ -16,7 +16,7 @@ namespace AuditPipeline.Benchmarks;
 /// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered, and is stopped with SIGTERM.
 /// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--seal-interval 00:01:00] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--seal-interval 00:01:00] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000] [--warmup W] [--rate N]
 /// </code>
 /// <c>--ordered</c> gives each source partition its events in time order (a live stream); the default
 /// spreads every partition's events over the five months at random (a replayed backlog: the worst case
@@ -34,6 +34,15 @@ internal static class KafkaEndToEnd
         var synchronous = OptionText(args, "--sync") ?? "Full";
         var ordered = args.Contains("--ordered");
         var batch = Option(args, "--batch", 1000);
+
+        // --rate N offers the messages at N a second while the worker runs, instead of as a backlog
+        // produced before it starts: below the worker's capacity the question is not its peak rate but
+        // whether it keeps up, and how far behind it falls (the largest backlog, the drain time).
+        var offered = Option(args, "--rate", 0);
+
+        // --warmup W feeds W messages first and measures only the rest, once the tiered JIT has compiled
+        // the worker's hot code (in a 20 s run it otherwise takes a fifth of the worker's CPU).
+        var warmup = Option(args, "--warmup", 0);
 
         // A run is shorter than the default seal interval (one minute), so by default no digest is
         // sealed while it ingests; --seal-interval 00:00:02 seals every two seconds meanwhile.
@@ -53,8 +62,16 @@ internal static class KafkaEndToEnd
         cluster.CreateTopic(plans, 1);
         await cluster.ProduceAsync(plans, "org_ent", """{"org_id":"org_ent","plan":"enterprise","retention_years":5,"effective_from":"2020-01-01T00:00:00Z"}""");
 
+        if (offered > 0 || warmup > 0)
+        {
+            var (fed, _, _) = Generate(names, warmup + messages, ordered);
+            await OfferedRunAsync(cluster, names, dlq, plans, fed, warmup, offered, integrity, sealInterval, synchronous, batch);
+            return 0;
+        }
+
         var (records, lines, malformed) = Generate(names, messages, ordered);
         var produce = Stopwatch.StartNew();
+
         cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
         Console.WriteLine(FormattableString.Invariant($"kafka-e2e: {messages:N0} messages ({malformed:N0} malformed) on {Topics.Sum(t => t.Partitions)} partitions, five months, two classes, {(ordered ? "time-ordered per partition" : "random times")}; produced in {produce.Elapsed.TotalSeconds:N1} s; Integrity:Enabled={integrity} (seal every {sealInterval}), Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
 
@@ -64,7 +81,7 @@ internal static class KafkaEndToEnd
             Console.WriteLine(FormattableString.Invariant($"round {round}: bare consumer      {messages / bare.TotalSeconds,9:N0} msg/s ({bare.TotalSeconds:N2} s from the assignment)"));
 
             using var sandbox = new WorkerSandbox("kafka-e2e");
-            var (rate, total, stored, dead) = await RunWorker(sandbox, messages,
+            var (rate, total, stored, dead, cpu) = await RunWorker(sandbox, messages,
             [
                 "--Inbox:Path=",
                 $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
@@ -78,7 +95,7 @@ internal static class KafkaEndToEnd
                 $"--Store:Embedded:Synchronous={synchronous}",
                 $"--Ingest:BatchSize={batch}",
             ]);
-            Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; load {LoadAverage()}"));
+            Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; worker CPU {cpu:N1} µs/msg; load {LoadAverage()}"));
 
             if (args.Contains("--inbox"))
             {
@@ -88,7 +105,7 @@ internal static class KafkaEndToEnd
                     File.WriteAllLines(Path.Combine(inbox.Inbox, $"{kind}-bench.jsonl"), kindLines);
                 }
 
-                var (irate, itotal, istored, idead) = await RunWorker(inbox, messages,
+                var (irate, itotal, istored, idead, icpu) = await RunWorker(inbox, messages,
                 [
                     $"--Integrity:Enabled={integrity}",
                     $"--Integrity:SealInterval={sealInterval}",
@@ -97,7 +114,7 @@ internal static class KafkaEndToEnd
                     "--Retention:Orgs:org_ent:Plan=enterprise",
                     "--Retention:Orgs:org_ent:Years=5",
                 ]);
-                Console.WriteLine(FormattableString.Invariant($"round {round}: worker (inbox)     {irate,9:N0} msg/s from the first stored event ({itotal:N1} s including start-up; {istored:N0} stored, {idead:N0} dead-lettered); load {LoadAverage()}"));
+                Console.WriteLine(FormattableString.Invariant($"round {round}: worker (inbox)     {irate,9:N0} msg/s from the first stored event ({itotal:N1} s including start-up; {istored:N0} stored, {idead:N0} dead-lettered); worker CPU {icpu:N1} µs/msg; load {LoadAverage()}"));
             }
         }
 
@@ -105,12 +122,19 @@ internal static class KafkaEndToEnd
     }
 
     /// <summary>Starts the worker, polls its counters until every message is accounted for, stops it with SIGTERM.</summary>
-    private static async Task<(double Rate, double Total, double Stored, double Dead)> RunWorker(WorkerSandbox sandbox, int messages, string[] extra)
+    private static async Task<(double Rate, double Total, double Stored, double Dead, double CpuPerMessage)> RunWorker(WorkerSandbox sandbox, int messages, string[] extra, Feed? feed = null)
     {
         var clock = Stopwatch.StartNew();
         await using var worker = sandbox.Start(extra);
         await sandbox.WaitReadyAsync(worker, TimeSpan.FromMinutes(2));
+        if (feed is not null)
+        {
+            feed.Cpu = () => WorkerCpu(worker);
+        }
+
+        var feeding = feed?.Start() ?? Task.CompletedTask;
         TimeSpan? first = null;
+        var cpuAtFirst = TimeSpan.Zero;
         double stored = 0, dead = 0;
         var deadline = DateTime.UtcNow.AddMinutes(20);
         while (stored + dead < messages)
@@ -123,16 +147,136 @@ internal static class KafkaEndToEnd
             await Task.Delay(50);
             stored = await sandbox.MetricAsync("audit_events_stored_total");
             dead = await sandbox.MetricAsync("audit_events_dead_lettered_total");
+            feed?.Observe(stored + dead);
             if (first is null && stored > 0)
             {
                 first = clock.Elapsed;
+                cpuAtFirst = WorkerCpu(worker);
             }
         }
 
         var done = clock.Elapsed;
+        var cpu = WorkerCpu(worker) - cpuAtFirst;
+        await feeding;
         worker.Terminate();
         await worker.WaitForExitAsync(TimeSpan.FromMinutes(1));
-        return ((messages - 0.0) / (done - first!.Value).TotalSeconds, done.TotalSeconds, stored, dead);
+        return ((messages - 0.0) / (done - first!.Value).TotalSeconds, done.TotalSeconds, stored, dead, cpu.TotalMilliseconds * 1000 / messages);
+    }
+
+    private static async Task OfferedRunAsync(
+        MockKafkaCluster cluster, Dictionary<string, string> names, string dlq, string plans,
+        List<(string, byte[]?, byte[]?, int?)> records, int warmup, int offered, string integrity, string sealInterval, string synchronous, int batch)
+    {
+        var measured = records.Count - warmup;
+        var pace = offered > 0 ? FormattableString.Invariant($"at {offered:N0} msg/s") : "as fast as the producer goes";
+        Console.WriteLine(FormattableString.Invariant($"kafka-e2e, fed while the worker runs: {warmup:N0} warm-up messages first, then {measured:N0} {pace}; Integrity:Enabled={integrity} (seal every {sealInterval}), Store:Embedded:Synchronous={synchronous}, Ingest:BatchSize={batch}; load {LoadAverage()}"));
+        using var sandbox = new WorkerSandbox("kafka-e2e-fed");
+        var feed = new Feed(cluster, records, warmup, offered);
+        var (_, total, stored, dead, _) = await RunWorker(sandbox, records.Count,
+        [
+            "--Inbox:Path=",
+            $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
+            $"--Kafka:GroupId=group-fed-{Guid.NewGuid():N}",
+            .. names.Select(t => $"--Kafka:Topics:{t.Key}={t.Value}"),
+            $"--Kafka:DeadLetterTopic={dlq}",
+            $"--Kafka:PlansTopic={plans}",
+            "--Kafka:Client:session.timeout.ms=6000",
+            $"--Integrity:Enabled={integrity}",
+            $"--Integrity:SealInterval={sealInterval}",
+            $"--Store:Embedded:Synchronous={synchronous}",
+            $"--Ingest:BatchSize={batch}",
+        ], feed);
+        var bare = KafkaThroughput.BareConsumer(cluster, names.Values, records.Count);
+        var rate = measured / feed.Measured.TotalSeconds;
+        Console.WriteLine(
+            FormattableString.Invariant($"after warm-up: {rate:N0} msg/s ({measured:N0} in {feed.Measured.TotalSeconds:N2} s; fed at {feed.FedRate:N0} msg/s); ratio to the bare consumer {rate / (records.Count / bare.TotalSeconds):N3}; ") +
+            FormattableString.Invariant($"largest backlog {feed.MaxBacklog:N0} messages; all accounted for {feed.Drain.TotalSeconds:N2} s after the last was produced; worker CPU {feed.CpuPerMessage:N1} µs/msg; ") +
+            FormattableString.Invariant($"{stored:N0} stored, {dead:N0} dead-lettered, {total:N1} s in all; load {LoadAverage()}"));
+    }
+
+    /// <summary>
+    /// Feeds a running worker: the warm-up messages at once, and once the worker has accounted for them
+    /// (its code compiled by the tiered JIT, its files created), the measured ones, at a fixed rate in
+    /// slices of 50 ms or all at once; it keeps the largest backlog the worker was seen behind and the
+    /// worker's CPU over the measured part.
+    /// </summary>
+    private sealed class Feed(MockKafkaCluster cluster, List<(string, byte[]?, byte[]?, int?)> records, int warmup, int rate)
+    {
+        private readonly Stopwatch _clock = new();
+        private readonly TaskCompletionSource _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _produced;
+        private TimeSpan _start;
+        private TimeSpan _finished = TimeSpan.MaxValue;
+        private TimeSpan _cpuAtStart;
+
+        public Func<TimeSpan> Cpu { get; set; } = () => TimeSpan.Zero;
+
+        public double MaxBacklog { get; private set; }
+
+        public double FedRate { get; private set; }
+
+        public TimeSpan Drain { get; private set; }
+
+        public TimeSpan Measured { get; private set; }
+
+        public double CpuPerMessage { get; private set; }
+
+        public Task Start() => Task.Run(async () =>
+        {
+            _clock.Start();
+            if (warmup > 0)
+            {
+                cluster.ProduceMany(records.GetRange(0, warmup), TimeSpan.FromMinutes(1));
+                Interlocked.Exchange(ref _produced, warmup);
+                await _warm.Task;
+            }
+
+            _start = _clock.Elapsed;
+            _cpuAtStart = Cpu();
+            var slice = rate > 0 ? Math.Max(1, rate / 20) : records.Count;
+            for (var i = warmup; i < records.Count; i += slice)
+            {
+                // Paced by the clock, not by sleeps of a fixed length: a slow slice is caught up by the next.
+                var due = _start + (rate > 0 ? TimeSpan.FromSeconds((double)(i - warmup) / rate) : TimeSpan.Zero);
+                if (due > _clock.Elapsed)
+                {
+                    await Task.Delay(due - _clock.Elapsed);
+                }
+
+                var n = Math.Min(slice, records.Count - i);
+                cluster.ProduceMany(records.GetRange(i, n), TimeSpan.FromMinutes(1));
+                Interlocked.Exchange(ref _produced, i + n);
+            }
+
+            _finished = _clock.Elapsed;
+            FedRate = (records.Count - warmup) / (_finished - _start).TotalSeconds;
+        });
+
+        public void Observe(double accounted)
+        {
+            if (accounted >= warmup)
+            {
+                _warm.TrySetResult();
+            }
+
+            MaxBacklog = Math.Max(MaxBacklog, Interlocked.Read(ref _produced) - accounted);
+            if (accounted >= records.Count)
+            {
+                Drain = _clock.Elapsed - _finished;
+                Measured = _clock.Elapsed - _start;
+                CpuPerMessage = (Cpu() - _cpuAtStart).TotalMilliseconds * 1000 / (records.Count - warmup);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The worker process's CPU time so far (user + system, all threads): per message it moves far less
+    /// with the machine's load than the rate does, so runs beside other work still compare.
+    /// </summary>
+    private static TimeSpan WorkerCpu(WorkerProcess worker)
+    {
+        using var p = Process.GetProcessById(worker.Id);
+        return p.TotalProcessorTime;
     }
 
     private static (List<(string, byte[]?, byte[]?, int?)> Records, Dictionary<string, List<string>> Lines, int Malformed) Generate(Dictionary<string, string> topics, int count, bool ordered)
