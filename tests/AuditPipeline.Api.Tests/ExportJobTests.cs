@@ -114,13 +114,21 @@ public sealed class ExportJobTests
         var first = await CreateAsync(client, "{}");
         await gated.Paused.Task.WaitAsync(Patience);
         var second = await CreateAsync(client, """{"category":"crm"}""");
-        await Task.Delay(200);
 
         Assert.Equal("running", (await StatusAsync(client, first)).GetProperty("status").GetString());
         Assert.Equal("queued", (await StatusAsync(client, second)).GetProperty("status").GetString());
         gated.Open();
         await WaitForAsync(client, first, "completed");
         await WaitForAsync(client, second, "completed");
+
+        // No wait can show that the second export would not have started a moment later; what both runs
+        // leave behind can: the first stream still paused when the second opened would make two at once,
+        // and the second job started only once the first had finished.
+        Assert.Equal(1, gated.MostOpenAtOnce);
+        var jobs = host.Services.GetRequiredService<ExportJobStore>();
+        var firstJob = await jobs.GetAsync(first, CancellationToken.None);
+        var secondJob = await jobs.GetAsync(second, CancellationToken.None);
+        Assert.True(secondJob!.StartedAt >= firstJob!.FinishedAt, $"the second export started at {secondJob.StartedAt:O}, before the first finished at {firstJob.FinishedAt:O}");
     }
 
     [Fact]

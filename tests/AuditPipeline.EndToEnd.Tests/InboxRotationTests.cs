@@ -79,9 +79,9 @@ public sealed class InboxRotationTests : IDisposable
 
         // Nothing may arrive twice: a line written after all the others, once stored, shows the worker has
         // read past everything it could still repeat (no fixed wait that a slow machine outlasts).
-        // It goes to a platform file: a new crm-* file would be one more candidate for the rotation tracking under test.
-        var sentinel = "pl_rot_sentinel";
-        await File.WriteAllTextAsync(Inbox("platform-sentinel.jsonl"), SamplePayloads.Platform(sentinel, Org, _t0.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)) + "\n", Ct);
+        // A new crm-* file beside the rotated ones, as a producer starting the next day's file would write.
+        var sentinel = "evt_rot_sentinel";
+        await File.WriteAllTextAsync(Inbox("crm-sentinel.jsonl"), SamplePayloads.Crm(sentinel, Org, _t0.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)) + "\n", Ct);
         expected.Add(sentinel);
         var ids = await _sandbox.WaitForCountAsync(worker, Org, expected.Count, TimeSpan.FromSeconds(60));
 

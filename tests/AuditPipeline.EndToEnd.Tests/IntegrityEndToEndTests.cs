@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using AuditPipeline.Core.Integrity;
 using AuditPipeline.EndToEnd.Tests.Support;
+using AuditPipeline.Testing;
 using Microsoft.Data.Sqlite;
 
 namespace AuditPipeline.EndToEnd.Tests;
@@ -33,8 +35,11 @@ public sealed class IntegrityEndToEndTests : IDisposable
             Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         }
 
-        // Two seal intervals have passed by the time verify reads: anything the stop did not seal is unsealed.
-        await Task.Delay(2500, TestContext.Current.CancellationToken);
+        // Every event is in a digest the runs left behind (the last of them sealed by the stop): verify then
+        // checks each one's hash, and none is only spared by its grace of two seal intervals (events received
+        // later than that are not yet reported unsealed), which waiting would have had to outlast.
+        var unsealed = ids.Except(SealedIds()).ToList();
+        Assert.True(unsealed.Count == 0, $"{unsealed.Count} events in no digest, e.g. {string.Join(", ", unsealed.Take(5))}");
         var clean = await VerifyAsync(Interval);
         Assert.True(clean.Code == 0, clean.Output);
         Assert.Matches($"^verified {ids.Count} events in [1-9][0-9]* digests: 0 problems$", clean.Output.TrimEnd('\n'));
@@ -98,8 +103,9 @@ public sealed class IntegrityEndToEndTests : IDisposable
         await using var worker = _sandbox.Start(Interval);
         await _sandbox.WaitReadyAsync(worker, TimeSpan.FromSeconds(60));
         await _sandbox.WaitForCountAsync(worker, Org, ids.Count, TimeSpan.FromSeconds(60));
-        await worker.WaitForLogAsync("Sealed digest", TimeSpan.FromSeconds(30));
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
+
+        // Verify reads beside a worker that has sealed every event: each one is checked against a digest.
+        await Eventually.TrueAsync(() => ids.All(SealedIds().Contains), TimeSpan.FromSeconds(30), () => $"{ids.Except(SealedIds()).Count()} events in no digest");
 
         var v = await VerifyAsync(Interval);
 
@@ -124,6 +130,15 @@ public sealed class IntegrityEndToEndTests : IDisposable
     }
 
     public void Dispose() => _sandbox.Dispose();
+
+    /// <summary>The ids the organisation's digest files cover (each written once, by rename, so never read half-written).</summary>
+    private HashSet<string> SealedIds()
+    {
+        var folder = Path.Combine(_sandbox.Data, "digests", Org);
+        return Directory.Exists(folder)
+            ? [.. Directory.EnumerateFiles(folder, "*.json").SelectMany(f => DigestCodec.Decode(File.ReadAllBytes(f)).Entries.Select(e => e.Id))]
+            : [];
+    }
 
     private Task<(int Code, string Output, string Error)> VerifyAsync(params string[] extra) =>
         RunAsync(["verify", $"--Store:Embedded:Path={_sandbox.Data}", .. extra]);

@@ -110,8 +110,10 @@ public sealed class KafkaSourceDeliveryTests(MockKafkaCluster cluster)
         await using var host = await PipelineHost.StartAsync(cluster, topics, store);
         await Eventually.TrueAsync(() => store.Count == 1 + after.Count, Patience, () => $"{store.Count} stored");
 
-        // Later messages are stored, but nothing at or past the unacknowledged rejection (offset 1) is committed.
-        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        // Later messages are stored, but nothing at or past the unacknowledged rejection (offset 1) is committed:
+        // not at the tick that may have begun before their completion, nor at the two full ticks after it.
+        var ticks = host.Source.CommitTicks;
+        await Eventually.TrueAsync(() => host.Source.CommitTicks >= ticks + 3, Patience, () => $"{host.Source.CommitTicks - ticks} commit ticks since the messages were stored");
         Assert.True(Committed(topics) <= 1, $"committed {Committed(topics)} while the dead letter of offset 1 was not acknowledged");
 
         cluster.SetTopicError(topics.DeadLetter, 0);

@@ -48,6 +48,9 @@ internal sealed class InboxFile(string name, SourceKind kind, FileIdentity? iden
     /// <summary>The offset whose unterminated final line was last reported as held back (-1: none), so the warning comes once.</summary>
     public long HeldBackReported { get; set; } = -1;
 
+    /// <summary>Could not be compared with its directory entry at the last look (it moved on since the listing): kept, not read, until a look can tell.</summary>
+    public bool Held { get; set; }
+
     /// <summary>No longer followed (vanished, truncated or replaced): completions still count, the checkpoint leaves it out.</summary>
     public bool Retired { get; set; }
 

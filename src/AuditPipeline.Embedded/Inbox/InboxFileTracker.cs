@@ -19,6 +19,9 @@ internal sealed record InboxCandidate(string Name, string Path, FileStat Stat);
 /// the bytes seen and not read, since they can no longer be.</item>
 /// </list>
 /// Nothing is opened for a file whose identity, length and time did not change since the last look.
+/// The listing is older than the opens that check it: a rename, copy or delete can land in between. A
+/// file that cannot be read as listed (<see cref="ContentMatch.Unknown"/>) is therefore held: not read,
+/// not retired, its entry taken for nothing else, until a later look can tell.
 /// </summary>
 internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
 {
@@ -87,6 +90,12 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
     {
         var claimed = new Dictionary<InboxCandidate, InboxFile>();
         var lost = new List<(InboxFile File, InboxCandidate? Rewritten)>();
+
+        // Entries a followed file could not be compared with (see ContentMatch.Unknown): they may be that
+        // file, so this look takes them neither for new content nor for a copy.
+        var held = new HashSet<InboxCandidate>();
+        var heldIdentities = new HashSet<FileIdentity>();
+
         // Indexed: a backfill inbox may hold thousands of files, looked at every poll.
         var byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var byIdentity = new Dictionary<FileIdentity, InboxCandidate>();
@@ -104,30 +113,46 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
             var entry = sameName is not null && sameName.Stat == file.LastStat
                 ? sameName
                 : file.Identity is { } id ? byIdentity.GetValueOrDefault(id) : sameName;
-            if (entry is not null && !claimed.ContainsKey(entry)
-                && ((entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval) || await SameContentAsync(file, entry, ct)))
+            if (entry is not null && !claimed.ContainsKey(entry))
             {
-                claimed[entry] = file;
-                file.VerifiedAt = entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval ? file.VerifiedAt : now;
+                var recent = entry.Stat == file.LastStat && now - file.VerifiedAt < ReverifyInterval;
+                var match = recent ? ContentMatch.Same : await InboxContentCheck.CompareAsync(file, entry, ct);
+                if (match == ContentMatch.Same)
+                {
+                    claimed[entry] = file;
+                    file.VerifiedAt = recent ? file.VerifiedAt : now;
+                    continue;
+                }
+
+                if (match == ContentMatch.Unknown)
+                {
+                    Hold(file, entry, held, heldIdentities, now);
+                    continue;
+                }
             }
-            else
-            {
-                lost.Add((file, entry));
-            }
+
+            lost.Add((file, entry));
         }
 
         // What is not where it was may be a rename without inodes, or the copy copytruncate made.
         foreach (var (file, rewritten) in lost)
         {
             InboxCandidate? copy = null;
+            var undecided = false;
             if (file.Head is { Length: > 0 })
             {
                 foreach (var e in entries)
                 {
-                    if (!claimed.ContainsKey(e) && e != rewritten && e.Stat.Length >= file.ReadOffset && await SameContentAsync(file, e, ct))
+                    if (!claimed.ContainsKey(e) && !held.Contains(e) && e != rewritten && e.Stat.Length >= file.ReadOffset)
                     {
-                        copy = e;
-                        break;
+                        var match = await InboxContentCheck.CompareAsync(file, e, ct);
+                        if (match == ContentMatch.Same)
+                        {
+                            copy = e;
+                            break;
+                        }
+
+                        undecided |= match == ContentMatch.Unknown;
                     }
                 }
             }
@@ -142,6 +167,11 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
                     file.Name = copy.Name;
                 }
             }
+            else if (undecided)
+            {
+                // Its copy may be the entry that could not be read: never retired on a guess.
+                Hold(file, null, held, heldIdentities, now);
+            }
             else
             {
                 Retire(file, rewritten);
@@ -153,18 +183,40 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
         // very first look (no checkpoint yet) such files predate the inbox: taken as read, never read.
         var fresh = new HashSet<InboxCandidate>();
         var preexisting = new HashSet<InboxCandidate>();
+        List<(InboxFile File, InboxCandidate? Entry)>? followed = null;
         foreach (var e in entries)
         {
-            if (!claimed.ContainsKey(e) && InboxNames.IsRotated(e.Name) && e.Stat.Identity is { } id && _seenRotated.Add(id))
+            if (claimed.ContainsKey(e) || held.Contains(e) || !InboxNames.IsRotated(e.Name)
+                || e.Stat.Identity is not { } id || heldIdentities.Contains(id) || _seenRotated.Contains(id))
             {
-                if (!_looked)
-                {
-                    preexisting.Add(e);
-                }
-                else if (e.Stat.Length > 0 && !await IsCopyOfFollowedAsync(e, ct))
-                {
+                continue;
+            }
+
+            if (!_looked)
+            {
+                _seenRotated.Add(id);
+                preexisting.Add(e);
+                continue;
+            }
+
+            if (followed is null)
+            {
+                var at = claimed.ToDictionary(c => c.Value, c => c.Key);
+                followed = [.. Active.Select(f => (f, at.GetValueOrDefault(f)))];
+            }
+
+            switch (await InboxContentCheck.IsCopyOfFollowedAsync(e, followed, ct))
+            {
+                case ContentMatch.Different:
+                    _seenRotated.Add(id);
                     fresh.Add(e);
-                }
+                    break;
+                case ContentMatch.Same:
+                    _seenRotated.Add(id);
+                    break;
+                default:
+                    // Empty, or not readable as listed: looked at again next time.
+                    break;
             }
         }
 
@@ -176,6 +228,7 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
             {
                 if (claimed.TryGetValue(e, out var file))
                 {
+                    file.Held = false;
                     if (file.Name != e.Name)
                     {
                         LogRenamed(file.Name, e.Name);
@@ -195,6 +248,10 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
                     _active.Add(old);
                     _changed = true;
                     result.Add((old, e));
+                }
+                else if (held.Contains(e))
+                {
+                    continue;
                 }
                 else if (InboxNames.IsInput(e.Name) || fresh.Contains(e))
                 {
@@ -277,57 +334,39 @@ internal sealed partial class InboxFileTracker(Lock gate, ILogger logger)
         }
     }
 
-    private async Task<bool> IsCopyOfFollowedAsync(InboxCandidate entry, CancellationToken ct)
+    /// <summary>Keeps a followed file as it is this look (not read, not retired): the next look, with a fresh listing, decides.</summary>
+    private void Hold(InboxFile file, InboxCandidate? entry, HashSet<InboxCandidate> held, HashSet<FileIdentity> heldIdentities, DateTimeOffset now)
     {
-        var heads = Active.Where(f => f.Head is { Length: > 0 }).Select(f => f.Head!).ToList();
-        try
+        if (file.Identity is { } id)
         {
-            await using var stream = InboxSourceFiles.OpenRead(entry.Path);
-            foreach (var head in heads)
+            heldIdentities.Add(id);
+        }
+
+        if (entry is not null)
+        {
+            held.Add(entry);
+            if (entry.Stat.Identity is { } listed && listed == file.Identity)
             {
-                if (await FileHead.ReadAsync(stream, head.Length, ct) is { } other && other.Matches(head))
+                // The listing's size of this very file: what a warning names as unread if it is gone next time.
+                // Not verified, so the next look reads its first bytes instead of trusting an unchanged stat.
+                lock (gate)
                 {
-                    return true;
+                    Observe(file, entry, now);
+                    file.VerifiedAt = DateTimeOffset.MinValue;
                 }
             }
-
-            return false;
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+
+        if (!file.Held)
         {
-            return true;
+            // Once per spell: a file that stays unreadable is held at every look.
+            file.Held = true;
+            LogHeld(file.Name);
         }
     }
 
-    /// <summary>True when <paramref name="entry"/> holds the content <paramref name="file"/> followed: as long, same first bytes, same inode if known.</summary>
-    private static async Task<bool> SameContentAsync(InboxFile file, InboxCandidate entry, CancellationToken ct)
-    {
-        if (entry.Stat.Length < file.ReadOffset)
-        {
-            return false;
-        }
-
-        if (file.Head is not { } head)
-        {
-            // Recorded before its first bytes were read (or by an older checkpoint): inode, else name.
-            return file.Identity is { } id ? entry.Stat.Identity == id : entry.Name == file.Name;
-        }
-
-        try
-        {
-            await using var stream = InboxSourceFiles.OpenRead(entry.Path);
-            if (entry.Stat.Identity is { } expected && FileIdentity.Get(stream.SafeFileHandle) is { } actual && actual != expected)
-            {
-                return false;
-            }
-
-            return await FileHead.ReadAsync(stream, head.Length, ct) is { } now && now.Matches(head);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return false;
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox file {File} could not be compared with what was read of it (moved on, vanished or unreadable since the directory was listed); it is neither read nor forgotten until the next look")]
+    private partial void LogHeld(string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inbox file {File} was renamed to {NewName}; reading it on under its new name")]
     private partial void LogRenamed(string file, string newName);

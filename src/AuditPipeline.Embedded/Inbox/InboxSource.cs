@@ -82,6 +82,12 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
         _inboxMetrics?.Register(_directory, UnreadBytes);
     }
 
+    /// <summary>
+    /// Called after each look has listed the directory and before the listing is matched: the gap in which
+    /// a producer's rename makes the listing stale. Tests land their renames here.
+    /// </summary>
+    internal Action? AfterListing { get; set; }
+
     /// <summary>Bytes seen in the followed files and not completed yet.</summary>
     public long UnreadBytes()
     {
@@ -221,6 +227,7 @@ internal sealed partial class InboxSource : BackgroundService, IMessageOrigin, I
             }
         }
 
+        AfterListing?.Invoke();
         var now = _time.GetUtcNow();
         var firstLook = !_tracker.HasLooked;
         var files = await _tracker.MatchAsync(entries, now, ct);

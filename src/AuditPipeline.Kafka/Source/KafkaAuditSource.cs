@@ -36,6 +36,7 @@ internal sealed partial class KafkaAuditSource
 
     private CancellationToken _drainToken;
     private volatile int _assignedCount;
+    private long _commitTicks;
     private volatile IConsumer<byte[]?, byte[]?>? _consumer;
 
     public KafkaAuditSource(
@@ -76,6 +77,12 @@ internal sealed partial class KafkaAuditSource
     public bool Paused => _gate.Paused;
 
     public int AssignedCount => _assignedCount;
+
+    /// <summary>
+    /// How many commit ticks the poll loop has run; each commits whatever is completed by then. What a
+    /// test waits on to know a commit had its chance, instead of a sleep a slow machine outlasts.
+    /// </summary>
+    public long CommitTicks => Interlocked.Read(ref _commitTicks);
 
     /// <summary>How many consumers were built (more than one after a fatal error).</summary>
     public int ConsumersBuilt => _rebuild.Builds;
@@ -167,6 +174,7 @@ internal sealed partial class KafkaAuditSource
             if (_time.GetTimestamp() >= nextCommit)
             {
                 _committer.Commit(consumer);
+                Interlocked.Increment(ref _commitTicks);
                 _lag.Refresh(consumer);
                 nextCommit = _time.GetTimestamp() + (long)(_options.CommitInterval.TotalSeconds * _time.TimestampFrequency);
             }

@@ -289,7 +289,8 @@ public sealed class InboxRotationTests : IDisposable
         }
     }
 
-    private static async Task<(List<string> Written, List<string> Offered, int Kills)> RandomRunAsync(int seed, bool crashes)
+    /// <summary>With <paramref name="inGap"/>, half the rotations land between a look's listing and its match.</summary>
+    internal static async Task<(List<string> Written, List<string> Offered, int Kills)> RandomRunAsync(int seed, bool crashes, bool inGap = false)
     {
         using var dir = new TempDirectory();
         var random = new Random(seed);
@@ -322,6 +323,16 @@ public sealed class InboxRotationTests : IDisposable
                         File.AppendAllText(file, Lines(next, next)[..25]);
                         partial = Lines(next, next)[25..];
                         written.Add("evt_" + next++);
+                        break;
+                    case 3 when partial is null && inGap && random.Next(2) == 0:
+                        var looking = source;
+                        var copyTruncate = random.Next(2) == 0;
+                        looking.AfterListing = () =>
+                        {
+                            looking.AfterListing = null;
+                            Rotate(file, copyTruncate);
+                        };
+                        await looking.PollOnceAsync(Ct);
                         break;
                     case 3 when partial is null:
                         Rotate(file, copyTruncate: random.Next(2) == 0);
