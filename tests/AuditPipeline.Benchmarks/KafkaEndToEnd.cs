@@ -208,6 +208,7 @@ internal static class KafkaEndToEnd
         private TimeSpan _start;
         private TimeSpan _finished = TimeSpan.MaxValue;
         private TimeSpan _cpuAtStart;
+        private volatile bool _measuring;
 
         public Func<TimeSpan> Cpu { get; set; } = () => TimeSpan.Zero;
 
@@ -233,6 +234,7 @@ internal static class KafkaEndToEnd
 
             _start = _clock.Elapsed;
             _cpuAtStart = Cpu();
+            _measuring = true;
             var slice = rate > 0 ? Math.Max(1, rate / 20) : records.Count;
             for (var i = warmup; i < records.Count; i += slice)
             {
@@ -259,7 +261,10 @@ internal static class KafkaEndToEnd
                 _warm.TrySetResult();
             }
 
-            MaxBacklog = Math.Max(MaxBacklog, Interlocked.Read(ref _produced) - accounted);
+            if (_measuring)
+            {
+                MaxBacklog = Math.Max(MaxBacklog, Interlocked.Read(ref _produced) - accounted);
+            }
             if (accounted >= records.Count)
             {
                 Drain = _clock.Elapsed - _finished;
