@@ -91,22 +91,40 @@ internal sealed partial class IntegrityState : IDisposable
 
         lock (_gate)
         {
-            using var tx = _conn.BeginTransaction();
-            _insert ??= new EntryInsert(_conn);
             var last = new Dictionary<string, long>(StringComparer.Ordinal);
             var n = _nextN;
-            foreach (var (org, entry) in entries)
+            try
             {
-                _insert.Execute(n, org, entry);
-                last[org] = n++;
+                using var tx = _conn.BeginTransaction();
+                _insert ??= new EntryInsert(_conn);
+                foreach (var (org, entry) in entries)
+                {
+                    _insert.Execute(n, org, entry);
+                    last[org] = n++;
+                }
+
+                tx.Commit();
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException)
+            {
+                // Whether or not the rows reached the file (a commit can fail after writing), the next
+                // number comes from what the tables hold, so a retry never collides with a row; and the
+                // organisations count as pending (a seal that finds nothing there seals nothing).
+                try
+                {
+                    NextRowNumberFromTables();
+                }
+                catch (SqliteException)
+                {
+                    // Unreadable now: the retry's own error will say so, and it comes back here.
+                }
+
+                NoteRecorded(last);
+                throw;
             }
 
-            tx.Commit();
             _nextN = n;
-            foreach (var (org, highest) in last)
-            {
-                _lastRecorded[org] = highest;
-            }
+            NoteRecorded(last);
         }
     }
 
@@ -281,6 +299,14 @@ internal sealed partial class IntegrityState : IDisposable
     }
 
     private long MarkOf(string orgId) => _marks.GetValueOrDefault(orgId);
+
+    private void NoteRecorded(Dictionary<string, long> highestByOrg)
+    {
+        foreach (var (org, highest) in highestByOrg)
+        {
+            _lastRecorded[org] = Math.Max(_lastRecorded.GetValueOrDefault(org), highest);
+        }
+    }
 
     /// <summary>
     /// Start-up: the marks, the next row number (above every row, mark and sealed range, so also above
