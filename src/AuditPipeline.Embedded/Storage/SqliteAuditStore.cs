@@ -35,6 +35,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly string _synchronous = "FULL";
     private readonly long _mergeAfterMs;
     private readonly Timer? _idleMerge;
+    private readonly CommitLanes? _lanes;
     private int _disposed;
 
     public SqliteAuditStore(
@@ -83,7 +84,8 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
         _synchronous = options.Value.Synchronous;
         _mergeAfterMs = (long)options.Value.MergeAfter.TotalMilliseconds;
-        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _logger);
+        _lanes = new CommitLanes(options.Value.CommitLanes);
+        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _lanes, _logger);
         _idleMerge = new Timer(static s => ((SqliteAuditStore)s!).MergeIdleTails(), this, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
@@ -262,6 +264,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             {
                 LogFlushFailed(ex);
             }
+
+            // Only once no batch can be using them (a writer still in its batch keeps its background threads).
+            _lanes?.Dispose();
         }
 
         SqliteConnection.ClearAllPools();
