@@ -124,22 +124,27 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
 
         Array.Find(failed, f => f is not null)?.Throw();
 
-        var full = work.Select(w => w.P).Where(p => p.TailRows >= mergeRows).ToList();
-        var mergeFailed = new ExceptionDispatchInfo?[full.Count];
-        lanes.Run(full.Count, k =>
+        MergeAll(work.Select(w => w.P).Where(p => p.TailRows >= mergeRows).ToList());
+        return results;
+    }
+
+    /// <summary>Merges the tails of <paramref name="partitions"/>, side by side (a batch's full tails, every tail at close).</summary>
+    public void MergeAll(IReadOnlyList<Partition> partitions)
+    {
+        var failed = new ExceptionDispatchInfo?[partitions.Count];
+        lanes.Run(partitions.Count, k =>
         {
             try
             {
-                Merge(full[k]);
+                Merge(partitions[k]);
             }
             catch (Exception ex)
             {
-                mergeFailed[k] = ExceptionDispatchInfo.Capture(ex);
+                failed[k] = ExceptionDispatchInfo.Capture(ex);
             }
         });
 
-        Array.Find(mergeFailed, f => f is not null)?.Throw();
-        return results;
+        Array.Find(failed, f => f is not null)?.Throw();
     }
 
     /// <summary>
