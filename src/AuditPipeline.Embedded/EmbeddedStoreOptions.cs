@@ -50,6 +50,12 @@ public sealed class EmbeddedStoreOptions
     /// </summary>
     public string Synchronous { get; set; } = "Full";
 
+    /// <summary>
+    /// How many partition files a batch commits at once (see <c>CommitLanes</c>); not bound from
+    /// configuration, the benchmarks vary it.
+    /// </summary>
+    internal int CommitLanes { get; set; } = 4;
+
     internal string ResolvedArchivePath =>
         string.IsNullOrWhiteSpace(ArchivePath) ? System.IO.Path.Combine(Path, "archive") : ArchivePath;
 }

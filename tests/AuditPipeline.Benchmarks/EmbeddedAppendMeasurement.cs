@@ -20,7 +20,7 @@ namespace AuditPipeline.Benchmarks;
 /// appends the same events to the in-memory reference store (the floor: everything but SQLite) and then
 /// to a fresh embedded store, and prints both with the CPU time per event.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N] [--sync Full|Normal] [--merge 8192]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N] [--sync Full|Normal] [--merge 8192] [--lanes 4]
 /// </code>
 /// <c>--keep N</c> first fills the store with N events (not timed) and then times the append of
 /// <c>--events</c> more, which is how "append cost does not grow with the store" is measured.
@@ -57,7 +57,7 @@ internal static class EmbeddedAppendMeasurement
                 Directory.Delete(dir, recursive: true);
             }
 
-            using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir, Synchronous = synchronous, MergeRows = Option(args, "--merge", 8192) }), registry, Options.Create(retention));
+            using var store = new SqliteAuditStore(Options.Create(new EmbeddedStoreOptions { Path = dir, Synchronous = synchronous, MergeRows = Option(args, "--merge", 8192), CommitLanes = Option(args, "--lanes", 4) }), registry, Options.Create(retention));
             // Generated and appended a million at a time: ten million events would not fit in memory at once.
             for (var filled = 0; filled < prefill; filled += 1_000_000)
             {

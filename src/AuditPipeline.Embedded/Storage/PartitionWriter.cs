@@ -1,6 +1,7 @@
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
+using System.Runtime.ExceptionServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -9,11 +10,12 @@ namespace AuditPipeline.Embedded.Storage;
 /// <summary>
 /// The batch append. Per batch: one look-up of all its (org, id) pairs in the id index (a re-send is a
 /// duplicate wherever its time would place it), then one transaction per partition the new events go
-/// to, appending to its tail only, then their ids to the index. A tail that has reached
-/// <see cref="EmbeddedStoreOptions.MergeRows"/> is merged into the indexed table right after.
+/// to, appending to its tail only (the partitions side by side, see <see cref="CommitLanes"/>), then
+/// their ids to the index. A tail that has reached <see cref="EmbeddedStoreOptions.MergeRows"/> is
+/// merged into the indexed table right after (full tails side by side too).
 /// Runs under the store's write gate only.
 /// </summary>
-internal sealed partial class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry, int mergeRows, string synchronous, ILogger logger)
+internal sealed partial class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry, int mergeRows, string synchronous, CommitLanes lanes, ILogger logger)
 {
     /// <summary>Called on every partition connection the writer opens; tests use it to fill the disk.</summary>
     internal Action<SqliteConnection>? ConnectionOpened { get; set; }
@@ -85,25 +87,64 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
             g.Indexes.Add(i);
         }
 
-        var stored = new List<StoredRow>(keys.Count);
+        // Each partition file commits on its own; they run side by side (CommitLanes), so their fsyncs
+        // overlap instead of adding up. The catalog creates new months first, one at a time.
+        var work = new List<(Partition P, List<int> Indexes)>(groups.Count);
         foreach (var (_, g) in groups)
         {
             ct.ThrowIfCancellationRequested();
-            var p = catalog.GetOrCreate(g.Class, g.Month);
-            var from = stored.Count;
-            if (AppendToPartition(p, events, g.Indexes, results, encoded, stored))
-            {
-                // Right after the partition's commit, so no committed row is ever unknown to the index.
-                catalog.Ids.Add(p, stored, from);
-            }
+            work.Add((catalog.GetOrCreate(g.Class, g.Month), g.Indexes));
+        }
 
-            if (p.TailRows >= mergeRows)
+        var stored = new List<StoredRow>[work.Count];
+        var failed = new ExceptionDispatchInfo?[work.Count];
+        lanes.Run(work.Count, k =>
+        {
+            stored[k] = [];
+            try
             {
-                Merge(p);
+                ct.ThrowIfCancellationRequested();
+                AppendToPartition(work[k].P, events, work[k].Indexes, results, encoded, stored[k]);
+            }
+            catch (Exception ex)
+            {
+                failed[k] = ExceptionDispatchInfo.Capture(ex);
+            }
+        });
+
+        // Every committed row reaches the index before a failure of another partition is reported:
+        // the retry of this batch must find them.
+        for (var k = 0; k < work.Count; k++)
+        {
+            if (stored[k].Count > 0)
+            {
+                catalog.Ids.Add(work[k].P, stored[k], 0);
             }
         }
 
+        Array.Find(failed, f => f is not null)?.Throw();
+
+        MergeAll(work.Select(w => w.P).Where(p => p.TailRows >= mergeRows).ToList());
         return results;
+    }
+
+    /// <summary>Merges the tails of <paramref name="partitions"/>, side by side (a batch's full tails, every tail at close).</summary>
+    public void MergeAll(IReadOnlyList<Partition> partitions)
+    {
+        var failed = new ExceptionDispatchInfo?[partitions.Count];
+        lanes.Run(partitions.Count, k =>
+        {
+            try
+            {
+                Merge(partitions[k]);
+            }
+            catch (Exception ex)
+            {
+                failed[k] = ExceptionDispatchInfo.Capture(ex);
+            }
+        });
+
+        Array.Find(failed, f => f is not null)?.Throw();
     }
 
     /// <summary>
@@ -139,7 +180,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
         return true;
     }
 
-    private bool AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results, Encoded encoded, List<StoredRow> stored)
+    private void AppendToPartition(Partition p, IReadOnlyList<AuditEvent> events, List<int> indexes, AppendResult[] results, Encoded encoded, List<StoredRow> stored)
     {
         var firstSeq = p.NextSeq;
         var storedBefore = stored.Count;
@@ -184,8 +225,6 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
             stored.RemoveRange(storedBefore, stored.Count - storedBefore);
             throw;
         }
-
-        return p.NextSeq != firstSeq;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not merge the tail of partition {Partition} ({Rows} rows) into its indexes; the rows stay readable and the merge is tried again")]

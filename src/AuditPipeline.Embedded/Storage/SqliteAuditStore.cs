@@ -35,6 +35,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly string _synchronous = "FULL";
     private readonly long _mergeAfterMs;
     private readonly Timer? _idleMerge;
+    private readonly CommitLanes? _lanes;
     private int _disposed;
 
     public SqliteAuditStore(
@@ -83,7 +84,8 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
         _synchronous = options.Value.Synchronous;
         _mergeAfterMs = (long)options.Value.MergeAfter.TotalMilliseconds;
-        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _logger);
+        _lanes = new CommitLanes(options.Value.CommitLanes);
+        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _lanes, _logger);
         _idleMerge = new Timer(static s => ((SqliteAuditStore)s!).MergeIdleTails(), this, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
@@ -262,79 +264,14 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             {
                 LogFlushFailed(ex);
             }
+
+            // Only once no batch can be using them (a writer still in its batch keeps its background threads).
+            _lanes?.Dispose();
         }
 
         SqliteConnection.ClearAllPools();
         _writeGate.Dispose();
         _lock?.Dispose();
-    }
-
-    /// <summary>Merges every partition's tail into its indexes now (tests; a graceful close does the same).</summary>
-    internal void MergeAllTails()
-    {
-        if (_writer is null)
-        {
-            return;
-        }
-
-        _writeGate.Wait();
-        try
-        {
-            MergeEveryTail(_writer);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
-
-    /// <summary>Under the write gate: every partition's tail into its indexes.</summary>
-    private void MergeEveryTail(PartitionWriter writer)
-    {
-        foreach (var p in _catalog.All)
-        {
-            writer.Merge(p);
-        }
-    }
-
-    /// <summary>
-    /// Merges tails that have waited <see cref="EmbeddedStoreOptions.MergeAfter"/>, when no batch is
-    /// being written (it never waits for the gate: a busy writer merges full tails itself).
-    /// </summary>
-    internal void MergeIdleTails()
-    {
-        if (_writer is null || Volatile.Read(ref _disposed) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!_writeGate.Wait(0))
-            {
-                return;
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
-
-        try
-        {
-            var now = Environment.TickCount64;
-            foreach (var p in _catalog.All)
-            {
-                if (p.TailRows > 0 && now - p.TailSince >= _mergeAfterMs)
-                {
-                    _writer.Merge(p);
-                }
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
     }
 
     /// <summary>Up to <paramref name="take"/> matches newest first, examining at most <paramref name="budget"/> rows.</summary>
