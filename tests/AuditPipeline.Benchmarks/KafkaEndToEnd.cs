@@ -82,19 +82,7 @@ internal static class KafkaEndToEnd
 
             using var sandbox = new WorkerSandbox("kafka-e2e");
             var (rate, total, stored, dead, cpu) = await RunWorker(sandbox, messages,
-            [
-                "--Inbox:Path=",
-                $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
-                $"--Kafka:GroupId=group-{suffix}-{round}",
-                .. names.Select(t => $"--Kafka:Topics:{t.Key}={t.Value}"),
-                $"--Kafka:DeadLetterTopic={dlq}",
-                $"--Kafka:PlansTopic={plans}",
-                "--Kafka:Client:session.timeout.ms=6000",
-                $"--Integrity:Enabled={integrity}",
-                $"--Integrity:SealInterval={sealInterval}",
-                $"--Store:Embedded:Synchronous={synchronous}",
-                $"--Ingest:BatchSize={batch}",
-            ]);
+            KafkaWorkerArgs(cluster, names, dlq, plans, $"group-{suffix}-{round}", integrity, sealInterval, synchronous, batch));
             Console.WriteLine(FormattableString.Invariant($"round {round}: worker (Kafka)     {rate,9:N0} msg/s from the first stored event ({total:N1} s including start-up; {stored:N0} stored, {dead:N0} dead-lettered); ratio to the bare consumer {rate * bare.TotalSeconds / messages:N3}; worker CPU {cpu:N1} µs/msg; load {LoadAverage()}"));
 
             if (args.Contains("--inbox"))
@@ -173,19 +161,7 @@ internal static class KafkaEndToEnd
         using var sandbox = new WorkerSandbox("kafka-e2e-fed");
         var feed = new Feed(cluster, records, warmup, offered);
         var (_, total, stored, dead, _) = await RunWorker(sandbox, records.Count,
-        [
-            "--Inbox:Path=",
-            $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
-            $"--Kafka:GroupId=group-fed-{Guid.NewGuid():N}",
-            .. names.Select(t => $"--Kafka:Topics:{t.Key}={t.Value}"),
-            $"--Kafka:DeadLetterTopic={dlq}",
-            $"--Kafka:PlansTopic={plans}",
-            "--Kafka:Client:session.timeout.ms=6000",
-            $"--Integrity:Enabled={integrity}",
-            $"--Integrity:SealInterval={sealInterval}",
-            $"--Store:Embedded:Synchronous={synchronous}",
-            $"--Ingest:BatchSize={batch}",
-        ], feed);
+            KafkaWorkerArgs(cluster, names, dlq, plans, $"group-fed-{Guid.NewGuid():N}", integrity, sealInterval, synchronous, batch), feed);
         var bare = KafkaThroughput.BareConsumer(cluster, names.Values, records.Count);
         var rate = measured / feed.Measured.TotalSeconds;
         Console.WriteLine(
@@ -273,6 +249,24 @@ internal static class KafkaEndToEnd
             }
         }
     }
+
+    /// <summary>The worker's switches for a run against the mock cluster's topics.</summary>
+    private static string[] KafkaWorkerArgs(
+        MockKafkaCluster cluster, Dictionary<string, string> names, string dlq, string plans, string groupId,
+        string integrity, string sealInterval, string synchronous, int batch) =>
+    [
+        "--Inbox:Path=",
+        $"--Kafka:BootstrapServers={cluster.BootstrapServers}",
+        $"--Kafka:GroupId={groupId}",
+        .. names.Select(t => $"--Kafka:Topics:{t.Key}={t.Value}"),
+        $"--Kafka:DeadLetterTopic={dlq}",
+        $"--Kafka:PlansTopic={plans}",
+        "--Kafka:Client:session.timeout.ms=6000",
+        $"--Integrity:Enabled={integrity}",
+        $"--Integrity:SealInterval={sealInterval}",
+        $"--Store:Embedded:Synchronous={synchronous}",
+        $"--Ingest:BatchSize={batch}",
+    ];
 
     /// <summary>
     /// The worker process's CPU time so far (user + system, all threads): per message it moves far less

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Integrity;
+using AuditPipeline.Integrity.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -86,12 +86,12 @@ public sealed class DigestCodecPropertyTests
     private static Digest Generate(Random r)
     {
         var entries = Enumerable.Range(0, r.Next(6) == 0 ? 0 : r.Next(1, 40))
-            .Select(_ => new DigestEntry(Text(r), Instant(r), r.Next(8) == 0 ? Text(r) : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))))
+            .Select(_ => new DigestEntry(Text(r), HostileTime.Instant(r), r.Next(8) == 0 ? Text(r) : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))))
             .ToList();
         return Digest(r.NextInt64(1, 9_007_199_254_740_992), Text(r), r.Next(3) == 0 ? null : Text(r), entries) with
         {
             Version = r.Next(3) == 0 ? r.Next(int.MinValue, int.MaxValue) : 1,
-            SealedAt = Instant(r),
+            SealedAt = HostileTime.Instant(r),
             MerkleRoot = Text(r),
             KeyId = Text(r),
             Signature = r.Next(3) == 0 ? null : Text(r),
@@ -110,14 +110,6 @@ public sealed class DigestCodecPropertyTests
     };
 
     private static DateTimeOffset T(int seconds) => new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(seconds);
-
-    private static DateTimeOffset Instant(Random r)
-    {
-        // Any instant from year 1 to 9999 in any offset, sometimes with sub-millisecond ticks.
-        var ticks = r.NextInt64(DateTimeOffset.MinValue.UtcTicks + TimeSpan.TicksPerDay, DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay);
-        var t = new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(r.Next(-14 * 60, 14 * 60)));
-        return r.Next(2) == 0 ? AuditJson.TruncateToMilliseconds(t) : t;
-    }
 
     private static string Text(Random r)
     {

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Integrity;
+using AuditPipeline.Integrity.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -105,7 +106,7 @@ public sealed class EventHashPropertyTests
     private static AuditEvent Event(Random r) => new()
     {
         Id = Text(r),
-        Time = Instant(r),
+        Time = HostileTime.Instant(r),
         OrgId = Text(r),
         Category = Text(r),
         Action = Text(r),
@@ -121,16 +122,8 @@ public sealed class EventHashPropertyTests
         After = ValueOrNull(r),
         Ai = r.Next(3) == 0 ? null : new AuditAi(r.Next(2) == 0, TextOrNull(r), TextOrNull(r), Text(r)),
         Details = r.Next(4) == 0 ? AuditJson.EmptyObject : Parse(ObjectJson(r, r.Next(5) == 0 ? 60 : 4)),
-        ReceivedAt = Instant(r),
+        ReceivedAt = HostileTime.Instant(r),
     };
-
-    private static DateTimeOffset Instant(Random r)
-    {
-        // Any instant from year 1 to 9999 in any offset, sometimes with sub-millisecond ticks.
-        var ticks = r.NextInt64(DateTimeOffset.MinValue.UtcTicks + TimeSpan.TicksPerDay, DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay);
-        var t = new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(TimeSpan.FromMinutes(r.Next(-14 * 60, 14 * 60)));
-        return r.Next(2) == 0 ? AuditJson.TruncateToMilliseconds(t) : t;
-    }
 
     private static string Text(Random r)
     {
