@@ -288,23 +288,8 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
         return names;
     }
 
-    private SqliteConnection Open()
-    {
-        var conn = new SqliteConnection(connectionString);
-        try
-        {
-            conn.Open();
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;";
-            cmd.ExecuteNonQuery();
-            return conn;
-        }
-        catch
-        {
-            conn.Dispose();
-            throw;
-        }
-    }
+    private SqliteConnection Open() =>
+        PooledConnection.Open(connectionString, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;");
 
     private static SqliteCommand InsertCommand(SqliteConnection conn, SqliteTransaction tx, out SqliteParameter org, out SqliteParameter id, out SqliteParameter part, out SqliteParameter seq)
     {

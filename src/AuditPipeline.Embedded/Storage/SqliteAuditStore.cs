@@ -269,7 +269,14 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
             _lanes?.Dispose();
         }
 
-        SqliteConnection.ClearAllPools();
+        // Only this store's pools: a process-wide ClearAllPools would dispose the handle of a connection
+        // another store (or anything else in the process) is opening at that moment.
+        foreach (var p in _catalog.All)
+        {
+            SqliteConnection.ClearPool(new SqliteConnection(p.Location.ConnectionString));
+        }
+
+        SqliteConnection.ClearPool(new SqliteConnection(_catalog.CatalogConnectionString));
         _writeGate.Dispose();
         _lock?.Dispose();
     }
@@ -301,26 +308,13 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
-    internal static SqliteConnection Open(string connectionString, string synchronous = "FULL")
-    {
-        var conn = new SqliteConnection(connectionString);
-        try
-        {
-            conn.Open();
-            using var cmd = conn.CreateCommand();
-            // Checkpoints every 8,192 pages (128 MiB of 16 KiB pages) rather than 1,000: hot index pages
-            // are copied back to the database file far less often; the log is cut back to 64 MiB afterwards.
-            cmd.CommandText = (string.Equals(synchronous, "NORMAL", StringComparison.OrdinalIgnoreCase) ? "PRAGMA synchronous = NORMAL; " : "PRAGMA synchronous = FULL; ") +
-                "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;";
-            cmd.ExecuteNonQuery();
-            return conn;
-        }
-        catch
-        {
-            conn.Dispose();
-            throw;
-        }
-    }
+    internal static SqliteConnection Open(string connectionString, string synchronous = "FULL") =>
+        // Checkpoints every 8,192 pages (128 MiB of 16 KiB pages) rather than 1,000: hot index pages
+        // are copied back to the database file far less often; the log is cut back to 64 MiB afterwards.
+        PooledConnection.Open(
+            connectionString,
+            (string.Equals(synchronous, "NORMAL", StringComparison.OrdinalIgnoreCase) ? "PRAGMA synchronous = NORMAL; " : "PRAGMA synchronous = FULL; ") +
+            "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;");
 
     /// <summary>Opens a partition for reading, or null when it was dropped meanwhile; follows a move to the archive.</summary>
     internal static SqliteConnection? TryOpen(Partition p)
