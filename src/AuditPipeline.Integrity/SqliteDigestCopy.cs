@@ -21,7 +21,10 @@ internal sealed class SqliteDigestCopy : IDigestStoreCopy
         {
             DataSource = Path.Combine(storePath, FileName),
             Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
+            // Not pooled: a digest is written once per seal and read a page at a time, so an open per
+            // use costs nothing that shows, and a pooled handle can be disposed by a pool clear elsewhere
+            // in the process while it is being opened (see the embedded store's PooledConnection).
+            Pooling = false,
             DefaultTimeout = 30,
         }.ToString();
         using var conn = Open();
