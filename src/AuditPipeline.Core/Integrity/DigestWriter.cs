@@ -20,7 +20,6 @@ internal static class DigestWriter
     {
         // Members in UTF-16 code unit order: count, entries, eventsFrom, eventsTo, keyId, merkleRoot,
         // orgId, previousHash, sealedAt, seq, signature, version; an entry's: hash, id, time.
-        var (from, to) = Range(d);
         if (!(JcsText.Raw(output, "{\"count\":"u8) && JcsText.Integer(output, d.Entries.Count)
             && JcsText.Raw(output, ",\"entries\":["u8)))
         {
@@ -39,8 +38,8 @@ internal static class DigestWriter
             }
         }
 
-        return JcsText.Raw(output, "],\"eventsFrom\":"u8) && JcsText.Time(output, from)
-            && JcsText.Raw(output, ",\"eventsTo\":"u8) && JcsText.Time(output, to)
+        return JcsText.Raw(output, "],\"eventsFrom\":"u8) && JcsText.Time(output, d.EventsFrom)
+            && JcsText.Raw(output, ",\"eventsTo\":"u8) && JcsText.Time(output, d.EventsTo)
             && JcsText.Raw(output, ",\"keyId\":"u8) && JcsText.Quoted(output, d.KeyId)
             && JcsText.Raw(output, ",\"merkleRoot\":"u8) && JcsText.Quoted(output, d.MerkleRoot)
             && JcsText.Raw(output, ",\"orgId\":"u8) && JcsText.Quoted(output, d.OrgId)
@@ -50,24 +49,5 @@ internal static class DigestWriter
             && (!withSignature || d.Signature is null || (JcsText.Raw(output, ",\"signature\":"u8) && JcsText.Quoted(output, d.Signature)))
             && JcsText.Raw(output, ",\"version\":"u8) && JcsText.Integer(output, d.Version)
             && JcsText.Raw(output, "}"u8);
-    }
-
-    /// <summary>The earliest and latest event times covered, in one pass (the sealing time for none).</summary>
-    private static (DateTimeOffset From, DateTimeOffset To) Range(Digest d)
-    {
-        if (d.Entries.Count == 0)
-        {
-            return (d.SealedAt, d.SealedAt);
-        }
-
-        var (from, to) = (d.Entries[0].Time, d.Entries[0].Time);
-        for (var i = 1; i < d.Entries.Count; i++)
-        {
-            var t = d.Entries[i].Time;
-            from = t < from ? t : from;
-            to = t > to ? t : to;
-        }
-
-        return (from, to);
     }
 }
