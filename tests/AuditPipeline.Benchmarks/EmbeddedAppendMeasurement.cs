@@ -20,10 +20,13 @@ namespace AuditPipeline.Benchmarks;
 /// appends the same events to the in-memory reference store (the floor: everything but SQLite) and then
 /// to a fresh embedded store, and prints both with the CPU time per event.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N] [--sync Full|Normal] [--merge 8192] [--lanes 4]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append [--events 200000] [--months 5] [--batch 1000] [--rounds 2] [--dir /tmp/x] [--keep N] [--sync Full|Normal] [--merge 8192] [--lanes 4] [--ordered]
 /// </code>
 /// <c>--keep N</c> first fills the store with N events (not timed) and then times the append of
 /// <c>--events</c> more, which is how "append cost does not grow with the store" is measured.
+/// <c>--ordered</c> gives live traffic's shape instead of a replayed backlog's: times rise through the
+/// whole run (prefill, then the timed events, over the same <c>--months</c>), each within a few
+/// minutes of its neighbours, as events reach Kafka's partitions and a consumer interleaves them.
 /// </summary>
 internal static class EmbeddedAppendMeasurement
 {
@@ -36,6 +39,7 @@ internal static class EmbeddedAppendMeasurement
         var prefill = Option(args, "--keep", 0);
         var synchronous = OptionText(args, "--sync") ?? "Full";
         var dir = OptionText(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "auditpipeline-append");
+        var ordered = args.Contains("--ordered");
         var retention = new RetentionOptions
         {
             Orgs = { ["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 5 } },
@@ -44,10 +48,11 @@ internal static class EmbeddedAppendMeasurement
         var end = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
         var start = end.AddMonths(-months);
 
-        Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, batches of {batchSize:N0}, synchronous={synchronous}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
+        Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, {(ordered ? "in time order (live traffic)" : "at random times (a replayed backlog)")}, batches of {batchSize:N0}, synchronous={synchronous}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
         for (var round = 1; round <= rounds; round++)
         {
-            var events = Generate(count, start, end, seed: round, idPrefix: $"r{round}");
+            var total = prefill + count;
+            var events = Generate(count, start, end, seed: round, idPrefix: $"r{round}", ordered ? (prefill, total) : null);
             var memory = new InMemoryAuditStore();
             var (memRate, memCpu) = await TimeAppend(memory, events, batchSize);
             Console.WriteLine(FormattableString.Invariant($"round {round}: in-memory store  {memRate,9:N0} events/s  CPU {memCpu,5:N1} us/event"));
@@ -61,7 +66,7 @@ internal static class EmbeddedAppendMeasurement
             // Generated and appended a million at a time: ten million events would not fit in memory at once.
             for (var filled = 0; filled < prefill; filled += 1_000_000)
             {
-                var chunk = Generate(Math.Min(1_000_000, prefill - filled), start, end, seed: 7 + filled, idPrefix: $"pre{filled}");
+                var chunk = Generate(Math.Min(1_000_000, prefill - filled), start, end, seed: 7 + filled, idPrefix: $"pre{filled}", ordered ? (filled, total) : null);
                 var (fillRate, fillCpu) = await TimeAppend(store, chunk, batchSize);
                 Console.WriteLine(FormattableString.Invariant($"round {round}: prefill {filled + chunk.Count:N0} stored, this million at {fillRate:N0} events/s (CPU {fillCpu:N1} us/event)"));
             }
@@ -76,14 +81,20 @@ internal static class EmbeddedAppendMeasurement
         return 0;
     }
 
-    private static List<AuditEvent> Generate(int count, DateTimeOffset start, DateTimeOffset end, int seed, string idPrefix)
+    /// <param name="order">
+    /// Null for random times over the whole span; otherwise where these events stand in the run
+    /// (<c>First</c> of <c>Total</c>): event k's time is k/Total of the span, plus up to five minutes.
+    /// </param>
+    private static List<AuditEvent> Generate(int count, DateTimeOffset start, DateTimeOffset end, int seed, string idPrefix, (long First, long Total)? order)
     {
         var random = new Random(seed);
-        var spanMs = (long)(end - start).TotalMilliseconds;
+        var spanMs = (long)(end - start).TotalMilliseconds - 300_000;
         var events = new List<AuditEvent>(count);
         for (var n = 0; n < count; n++)
         {
-            var time = start.AddMilliseconds(random.NextInt64(spanMs));
+            var time = order is { } o
+                ? start.AddMilliseconds((long)((double)(o.First + n) / o.Total * spanMs) + random.NextInt64(300_000))
+                : start.AddMilliseconds(random.NextInt64(spanMs));
             var org = (n % 5) switch { 0 => "org_ent", 1 => "org_small", _ => "org_acme" };
             var e = ContractData.Build(random, org, time, n);
             events.Add(e with { Id = $"{idPrefix}_{e.Id}" });
