@@ -88,12 +88,12 @@ internal static class EmbeddedAppendMeasurement
     private static List<AuditEvent> Generate(int count, DateTimeOffset start, DateTimeOffset end, int seed, string idPrefix, (long First, long Total)? order)
     {
         var random = new Random(seed);
-        var spanMs = (long)(end - start).TotalMilliseconds - 300_000;
+        var spanMs = (long)(end - start).TotalMilliseconds;
         var events = new List<AuditEvent>(count);
         for (var n = 0; n < count; n++)
         {
             var time = order is { } o
-                ? start.AddMilliseconds((long)((double)(o.First + n) / o.Total * spanMs) + random.NextInt64(300_000))
+                ? start.AddMilliseconds((long)((double)(o.First + n) / o.Total * (spanMs - 300_000)) + random.NextInt64(300_000))
                 : start.AddMilliseconds(random.NextInt64(spanMs));
             var org = (n % 5) switch { 0 => "org_ent", 1 => "org_small", _ => "org_acme" };
             var e = ContractData.Build(random, org, time, n);
