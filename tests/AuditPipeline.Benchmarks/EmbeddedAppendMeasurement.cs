@@ -40,6 +40,7 @@ internal static class EmbeddedAppendMeasurement
         var synchronous = OptionText(args, "--sync") ?? "Full";
         var dir = OptionText(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "auditpipeline-append");
         var ordered = args.Contains("--ordered");
+        var total = prefill + count;
         var retention = new RetentionOptions
         {
             Orgs = { ["org_ent"] = new OrgPlanOptions { Plan = RetentionPlans.Enterprise, Years = 5 } },
@@ -51,7 +52,6 @@ internal static class EmbeddedAppendMeasurement
         Console.WriteLine(FormattableString.Invariant($"embedded-append: {count:N0} events over {months} months and 2 classes, {(ordered ? "in time order (live traffic)" : "at random times (a replayed backlog)")}, batches of {batchSize:N0}, synchronous={synchronous}, prefill {prefill:N0}, {Environment.ProcessorCount} cores, load {LoadAverage()}"));
         for (var round = 1; round <= rounds; round++)
         {
-            var total = prefill + count;
             var events = Generate(count, start, end, seed: round, idPrefix: $"r{round}", ordered ? (prefill, total) : null);
             var memory = new InMemoryAuditStore();
             var (memRate, memCpu) = await TimeAppend(memory, events, batchSize);
