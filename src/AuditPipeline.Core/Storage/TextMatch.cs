@@ -34,8 +34,19 @@ public static class TextMatch
             return false;
         }
 
+        // Two ASCII characters are equal ignoring case exactly when their ASCII lower cases are (no
+        // case mapping leads out of ASCII), so most positions are ruled out on their first character
+        // before the word-start and span checks; a non-ASCII character on either side takes the full check.
+        var first = term[0];
+        var firstLower = first < 128 ? AsciiLower(first) : -1;
         for (var i = 0; i <= text.Length - term.Length; i++)
         {
+            var c = text[i];
+            if (firstLower >= 0 && c < 128 && AsciiLower(c) != firstLower)
+            {
+                continue;
+            }
+
             if (IsWordStart(text, i) && text.AsSpan(i, term.Length).Equals(term, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
@@ -44,6 +55,8 @@ public static class TextMatch
 
         return false;
     }
+
+    private static int AsciiLower(char c) => c is >= 'A' and <= 'Z' ? c + 32 : c;
 
     /// <summary>Splits <c>q</c> into terms on white space.</summary>
     public static IReadOnlyList<string> Terms(string? q) =>
