@@ -16,7 +16,10 @@ namespace AuditPipeline.Embedded.Storage;
 /// merged (the other filters are checked on the index entries);</item>
 /// <item>otherwise: the time index walked newest first, every filter checked on its entries.</item>
 /// </list>
-/// Free-text terms are always checked exactly with <see cref="TextMatch"/> afterwards.
+/// Free-text terms are always checked exactly with <see cref="TextMatch"/> afterwards. A plan made
+/// without the text probe (<see cref="ProbesText"/> false) walks like the last two: how a scan reads
+/// first, because a term common enough to fill a page soon is found faster by walking than by
+/// merging the FTS5 lists of every word it prefixes (see <see cref="MonthScan"/>).
 /// </summary>
 internal sealed class ScanPlan
 {
@@ -40,12 +43,14 @@ internal sealed class ScanPlan
     private readonly AuditPosition? _after;
     private readonly string? _matchScoped;
     private readonly string? _matchPlain;
+    private readonly string? _exactScoped;
+    private readonly string? _exactPlain;
     private readonly int _seek = -1;
     private readonly string? _seekIndex;
 
     private readonly bool _withDocs;
 
-    private ScanPlan(AuditQuery q, bool withDocs)
+    private ScanPlan(AuditQuery q, bool withDocs, bool probeText)
     {
         _orgId = q.OrgId;
         Terms = q.Terms;
@@ -74,6 +79,9 @@ internal sealed class ScanPlan
         IsEmpty = SearchText.AnyTermImpossible(Terms) || (_fromMs is { } a && _toMs is { } b && a >= b);
         _matchScoped = Terms.Count > 0 ? SearchText.MatchExpression(Terms, SearchText.OrgKey(q.OrgId)) : null;
         _matchPlain = Terms.Count > 0 ? SearchText.MatchExpression(Terms) : null;
+        _exactScoped = Terms.Count > 0 ? SearchText.MatchExpression(Terms, SearchText.OrgKey(q.OrgId), prefix: false) : null;
+        _exactPlain = Terms.Count > 0 ? SearchText.MatchExpression(Terms, prefix: false) : null;
+        ProbesText = probeText && _matchScoped is not null;
 
         foreach (var (index, column) in SeekIndexes)
         {
@@ -92,14 +100,20 @@ internal sealed class ScanPlan
     /// <summary>True when the query provably matches nothing.</summary>
     public bool IsEmpty { get; }
 
-    public static ScanPlan For(AuditQuery q) => new(q, withDocs: false);
+    /// <summary>True when each partition's text index is asked for the candidates of the terms before the plan is chosen.</summary>
+    public bool ProbesText { get; }
+
+    public static ScanPlan For(AuditQuery q) => new(q, withDocs: false, probeText: true);
 
     /// <summary>
     /// A plan whose statements also return each matching row's document (a streamed export reads
     /// every match): SQLite reads it during the walk, only for rows whose filter column is 1, instead
     /// of one point lookup statement per row.
     /// </summary>
-    public static ScanPlan For(AuditQuery q, bool withDocs) => new(q, withDocs);
+    public static ScanPlan For(AuditQuery q, bool withDocs) => new(q, withDocs, probeText: true);
+
+    /// <summary>The same plan without the text probe: the terms are checked on the rows of the walk.</summary>
+    public static ScanPlan Walking(AuditQuery q, bool withDocs) => new(q, withDocs, probeText: false);
 
     /// <summary>False when no event of the month starting at <paramref name="monthStart"/> can match.</summary>
     public bool Overlaps(DateTimeOffset monthStart)
@@ -120,11 +134,16 @@ internal sealed class ScanPlan
             streams.Add(RowStream.Open(tail, Command(conn, "tail", null, -1)));
         }
 
-        var match = textScopedByOrg ? _matchScoped : _matchPlain;
+        var match = ProbesText ? (textScopedByOrg ? _matchScoped : _matchPlain) : null;
         var probed = 0;
         if (match is not null)
         {
-            probed = TextCandidates(conn, match);
+            // Whole words first: a list read in order and cut at the limit, so cheap. Their matches are
+            // a subset of the prefixes', so above the limit the prefixes are too, and the prefix probe
+            // (which merges the list of every indexed word starting so: for one letter, most of the
+            // month) is left out.
+            var exact = textScopedByOrg ? _exactScoped : _exactPlain;
+            probed = exact is not null && TextCandidates(conn, exact) > TextCandidateLimit ? TextCandidateLimit + 1 : TextCandidates(conn, match);
             if (probed <= TextCandidateLimit)
             {
                 streams.Add(RowStream.Open(docs, Command(conn, "text", null, -1, match)));

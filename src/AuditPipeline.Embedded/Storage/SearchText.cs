@@ -59,9 +59,10 @@ internal static class SearchText
     /// its longest word as a prefix (a term matching from a word start contains each of its words as
     /// the prefix of a word of the text). One word per term keeps the index lookup cheap (a common
     /// word like <c>evt</c> would make it merge huge lists); the longest is usually the rarest. Null
-    /// when some term has no word (then the index cannot narrow).
+    /// when some term has no word (then the index cannot narrow). Without <paramref name="prefix"/>,
+    /// each longest word must be a whole indexed word: a subset of the prefix expression's matches.
     /// </summary>
-    public static string? MatchExpression(IReadOnlyList<string> terms, string orgKey = "")
+    public static string? MatchExpression(IReadOnlyList<string> terms, string orgKey = "", bool prefix = true)
     {
         var sb = new StringBuilder();
         foreach (var term in terms)
@@ -80,10 +81,32 @@ internal static class SearchText
                 return null;
             }
 
-            sb.Append(sb.Length > 0 ? " AND " : "").Append('"').Append(orgKey).Append(longest.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"*");
+            sb.Append(sb.Length > 0 ? " AND " : "").Append('"').Append(orgKey).Append(longest.Replace("\"", "\"\"", StringComparison.Ordinal)).Append(prefix ? "\"*" : "\"");
         }
 
         return sb.Length == 0 ? null : sb.ToString();
+    }
+
+    /// <summary>
+    /// The length of the shortest of the words <see cref="MatchExpression"/> would look up (each term's
+    /// longest word); 0 when some term has no word. The shorter the prefix, the more indexed words it
+    /// starts and the longer the lists the text index merges for it.
+    /// </summary>
+    public static int ShortestKeyLength(IReadOnlyList<string> terms)
+    {
+        var shortest = int.MaxValue;
+        foreach (var term in terms)
+        {
+            var longest = 0;
+            foreach (var word in TextMatch.Words(term))
+            {
+                longest = Math.Max(longest, word.Length);
+            }
+
+            shortest = Math.Min(shortest, longest);
+        }
+
+        return shortest == int.MaxValue ? 0 : shortest;
     }
 
     /// <summary>
