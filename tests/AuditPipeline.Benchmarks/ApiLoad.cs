@@ -33,7 +33,8 @@ namespace AuditPipeline.Benchmarks;
 /// (no HTTP, no formatting: the floor), <c>events.csv</c> from the store, and <c>events.csv</c> from a
 /// <c>fixed</c> store of the same events (the facade's own cost), each with the managed heap sampled.
 /// <c>--dir path</c> keeps the embedded store there and reuses it on the next run (the events are then
-/// not generated at all). <c>--ordered</c> seeds in time order, as live traffic arrives, rather than at
+/// not generated at all; <c>--org org_bench</c> with <c>D/embedded</c> a link to an <c>embedded-measure</c>
+/// directory queries that store's ten million events). <c>--ordered</c> seeds in time order, as live traffic arrives, rather than at
 /// random times: how a store of ten million events is built in minutes rather than hours.
 /// <c>memory</c> is the reference in-memory store (a full scan and sort per query); <c>fixed</c> answers every
 /// query with a precomputed page, which isolates the facade's own cost (key check, parsing, cursor, JSON).
@@ -41,7 +42,8 @@ namespace AuditPipeline.Benchmarks;
 /// </summary>
 internal static class ApiLoad
 {
-    private const string Org = "org_42";
+    /// <summary>The organisation queried (and seeded): <c>--org</c>, e.g. <c>org_bench</c> for a store <c>embedded-measure</c> left.</summary>
+    private static string Org { get; set; } = "org_42";
     private const string RawKey = "bench-key";
 
     private static readonly string[] Scenarios =
@@ -67,6 +69,7 @@ internal static class ApiLoad
         // --dir keeps the store's files: a second run on the same directory reuses the seeded store (a profile
         // or a before/after pair need not wait for a million appends each time).
         var keep = OptionText(args, "--dir");
+        Org = OptionText(args, "--org") ?? Org;
         var dir = keep is null ? Path.Combine(Path.GetTempPath(), "auditpipeline-api-load", Guid.NewGuid().ToString("N")) : Path.GetFullPath(keep);
         var reuse = keep is not null && storeKind == "embedded" && File.Exists(Path.Combine(dir, "embedded", "catalog.db"));
         var ordered = args.Contains("--ordered");
@@ -117,7 +120,11 @@ internal static class ApiLoad
         await CsvAsync(http, "events.csv");
         await app.StopAsync();
         (store as IDisposable)?.Dispose();
-        Directory.Delete(dir, recursive: true);
+        if (keep is null)
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
         return 0;
     }
 
