@@ -422,7 +422,7 @@ internal static class ApiLoad
     /// <summary>Answers every query with the same precomputed page: the facade's own cost without a store's.</summary>
     private sealed class FixedPageStore(List<AuditEvent> events) : IAuditStore
     {
-        private readonly AuditEvent[] _sorted = [.. events.Where(e => e.OrgId == Org).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
+        private readonly AuditEvent[] _sorted = [.. events.Where(e => e.OrgId == Org).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance)];
 
         public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<AuditEvent> batch, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<AppendResult>>([.. batch.Select(_ => AppendResult.Stored)]);

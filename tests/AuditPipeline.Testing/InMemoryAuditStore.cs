@@ -97,7 +97,7 @@ public sealed class InMemoryAuditStore : IAuditStore
     {
         lock (_gate)
         {
-            return [.. _events.Values.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
+            return [.. _events.Values.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance)];
         }
     }
 }

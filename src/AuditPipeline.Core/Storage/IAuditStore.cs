@@ -29,7 +29,8 @@ public interface IAuditStore
     Task<AuditEvent?> GetAsync(string orgId, string eventId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// One page of matches, newest first (time desc, then id desc by ordinal comparison), strictly
+    /// One page of matches, newest first (time desc, then id desc by ordinal comparison of code points,
+    /// <see cref="IdOrder"/>), strictly
     /// after <see cref="AuditQuery.After"/> when it is set.
     /// </summary>
     Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken);
@@ -71,7 +72,7 @@ public readonly record struct AuditPosition(DateTimeOffset Time, string Id)
 
     /// <summary>True when <paramref name="e"/> sorts after this position in newest-first order.</summary>
     public bool IsBefore(AuditEvent e) =>
-        e.Time < Time || (e.Time == Time && string.CompareOrdinal(e.Id, Id) < 0);
+        e.Time < Time || (e.Time == Time && IdOrder.CompareIds(e.Id, Id) < 0);
 }
 
 public sealed record RetentionReport(IReadOnlyList<string> Dropped, IReadOnlyList<string> Archived);

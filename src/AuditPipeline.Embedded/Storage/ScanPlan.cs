@@ -339,9 +339,9 @@ internal sealed class RowStream : IDisposable
         }
     }
 
-    /// <summary>Newest first: later time, then greater id by ordinal comparison.</summary>
+    /// <summary>Newest first: later time, then greater id in the order of SQLite's index (<see cref="IdOrder"/>).</summary>
     public bool IsNewerThan(RowStream other) =>
-        TimeMs > other.TimeMs || (TimeMs == other.TimeMs && string.CompareOrdinal(Id, other.Id) > 0);
+        TimeMs > other.TimeMs || (TimeMs == other.TimeMs && IdOrder.CompareIds(Id, other.Id) > 0);
 
     public bool TextMatches(IReadOnlyList<string> terms)
     {

@@ -59,5 +59,5 @@ public static class Http
     }
 
     public static List<AuditEvent> Expected(IEnumerable<AuditEvent> events, Core.Storage.AuditQuery query) =>
-        [.. events.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
+        [.. events.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, Core.Storage.IdOrder.Instance)];
 }

@@ -73,7 +73,7 @@ public sealed class ElasticsearchClusterTests(ElasticsearchClusterFixture cluste
         events.Add(Some.AiEvent(orgId: org, time: ThisMonth(5)));
         events.Add(Some.FailedLogin(orgId: org, time: ThisMonth(4)));
         await store.AppendAsync(events, ct);
-        var expected = events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal).Select(e => e.Id).ToList();
+        var expected = events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance).Select(e => e.Id).ToList();
 
         var pages = new List<string>();
         AuditPosition? after = null;

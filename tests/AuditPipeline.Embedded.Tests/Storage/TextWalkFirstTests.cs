@@ -121,7 +121,7 @@ public sealed class TextWalkFirstTests : IDisposable
         Some.Event(time: time) with { Entity = new AuditEntity("deal", "deal_1", entityName), Actor = new AuditActor(ActorTypes.User, "usr_7", "Bo Li", "bo@example.test") };
 
     private static IEnumerable<AuditEvent> Newest(IEnumerable<AuditEvent> events) =>
-        events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal);
+        events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance);
 
     private static async Task AppendAsync(SqliteAuditStore store, IEnumerable<AuditEvent> events)
     {

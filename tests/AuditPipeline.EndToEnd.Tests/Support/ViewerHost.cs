@@ -219,5 +219,5 @@ public static class ViewerData
     }
 
     public static List<AuditEvent> Newest(IEnumerable<AuditEvent> events) =>
-        [.. events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
+        [.. events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance)];
 }

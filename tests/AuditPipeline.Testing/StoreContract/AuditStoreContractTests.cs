@@ -276,6 +276,23 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ids_beyond_the_basic_multilingual_plane_page_in_one_order_with_none_lost()
+    {
+        // By UTF-16 code units a character above U+FFFF sorts before U+E000–U+FFFF, by code points
+        // (UTF-8 bytes, what SQLite and Elasticsearch compare) after: a store must use one order for its
+        // index, its cursor and its merges, the order of IdOrder.
+        var store = await NewStoreAsync();
+        var t = Some.BaseTime;
+        string[] ids = ["evt_\uE000", "evt_\U0001F600", "evt_\uFFFD", "evt_\U00010000", "evt_z", "evt_\uF8FF", "evt_\U0010FFFF"];
+        await store.AppendAsync([.. ids.Take(3).Select(id => Some.Event(id: id, orgId: "org_bmp", time: t))], Ct);
+        await store.AppendAsync([.. ids.Skip(3).Select(id => Some.Event(id: id, orgId: "org_bmp", time: t))], Ct);
+
+        var paged = await PageAllAsync(store, new AuditQuery { OrgId = "org_bmp" }, 1);
+
+        Assert.Equal(ids.OrderByDescending(i => i, IdOrder.Instance), paged);
+    }
+
+    [Fact]
     public async Task From_is_inclusive_and_to_is_exclusive()
     {
         var store = await NewStoreAsync();

@@ -68,7 +68,7 @@ public static class ContractData
 
     /// <summary>Every match of <paramref name="query"/> in the reference order: time desc, then id desc by ordinal.</summary>
     public static List<AuditEvent> Expected(IEnumerable<AuditEvent> all, AuditQuery query) =>
-        [.. all.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, StringComparer.Ordinal)];
+        [.. all.Where(query.Matches).OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, IdOrder.Instance)];
 
     public static AuditEvent Build(Random random, string orgId, DateTimeOffset time, int n)
     {

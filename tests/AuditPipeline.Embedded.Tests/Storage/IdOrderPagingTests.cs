@@ -1,0 +1,62 @@
+using AuditPipeline.Core.Retention;
+using AuditPipeline.Core.Storage;
+using AuditPipeline.Embedded.Storage;
+using AuditPipeline.Testing;
+using Microsoft.Extensions.Options;
+
+namespace AuditPipeline.Embedded.Tests.Storage;
+
+/// <summary>
+/// Events at the same millisecond whose ids order differently by UTF-16 code units and by UTF-8 bytes
+/// (a character above U+FFFF against one in U+E000–U+FFFF), split between a partition's merged rows
+/// and its tail: the merge of the two sorted streams must compare as SQLite's index does, or a page
+/// boundary between them skips an event.
+/// </summary>
+public sealed class IdOrderPagingTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Paging_over_merged_rows_and_the_tail_returns_every_event_once_in_id_order()
+    {
+        var t = Some.BaseTime;
+        string[] merged = ["evt_\uE000", "evt_\U00010000", "evt_m", "evt_\uFFFD"];
+        string[] tail = ["evt_\U0001F600", "evt_\uF8FF", "evt_z", "evt_\U0010FFFF"];
+        var retention = new RetentionOptions();
+        using var store = new SqliteAuditStore(
+            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path }),
+            new RetentionPlanRegistry(Options.Create(retention)),
+            Options.Create(retention));
+        await store.AppendAsync([.. merged.Select(id => Some.Event(id: id, time: t))], Ct);
+        store.MergeAllTails();
+        await store.AppendAsync([.. tail.Select(id => Some.Event(id: id, time: t))], Ct);
+        var expected = merged.Concat(tail).OrderByDescending(i => i, IdOrder.Instance).ToList();
+
+        foreach (var limit in new[] { 1, 2, 3 })
+        {
+            var paged = new List<string>();
+            AuditPosition? after = null;
+            do
+            {
+                var page = await store.QueryAsync(new AuditQuery { OrgId = "org_42", After = after }, limit, Ct);
+                paged.AddRange(page.Items.Select(e => e.Id));
+                after = page.Next;
+            }
+            while (after is not null);
+
+            Assert.Equal(expected, paged);
+        }
+
+        var streamed = new List<string>();
+        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = "org_42" }, Ct))
+        {
+            streamed.Add(e.Id);
+        }
+
+        Assert.Equal(expected, streamed);
+    }
+}
