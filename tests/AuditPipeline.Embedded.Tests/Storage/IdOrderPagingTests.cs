@@ -1,8 +1,6 @@
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
-using AuditPipeline.Embedded.Storage;
+using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -26,11 +24,7 @@ public sealed class IdOrderPagingTests : IDisposable
         var t = Some.BaseTime;
         string[] merged = ["evt_\uE000", "evt_\U00010000", "evt_m", "evt_\uFFFD"];
         string[] tail = ["evt_\U0001F600", "evt_\uF8FF", "evt_z", "evt_\U0010FFFF"];
-        var retention = new RetentionOptions();
-        using var store = new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
+        using var store = Stores.Open(_dir.Path);
         await store.AppendAsync([.. merged.Select(id => Some.Event(id: id, time: t))], Ct);
         store.MergeAllTails();
         await store.AppendAsync([.. tail.Select(id => Some.Event(id: id, time: t))], Ct);

@@ -1,11 +1,9 @@
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
 using AuditPipeline.Testing.StoreContract;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 using static AuditPipeline.Embedded.Tests.Support.RawSql;
 
@@ -255,12 +253,5 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
         }
     }
 
-    private SqliteAuditStore Open(long maxScanRows)
-    {
-        var retention = new RetentionOptions();
-        return new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MaxScanRows = maxScanRows }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
-    }
+    private SqliteAuditStore Open(long maxScanRows) => Stores.Open(_dir.Path, maxScanRows: maxScanRows);
 }

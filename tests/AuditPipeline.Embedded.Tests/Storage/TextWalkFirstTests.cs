@@ -1,9 +1,8 @@
 using AuditPipeline.Core.Events;
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
+using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -131,12 +130,5 @@ public sealed class TextWalkFirstTests : IDisposable
         }
     }
 
-    private SqliteAuditStore Open(long maxScanRows)
-    {
-        var retention = new RetentionOptions();
-        return new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MaxScanRows = maxScanRows }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
-    }
+    private SqliteAuditStore Open(long maxScanRows) => Stores.Open(_dir.Path, maxScanRows: maxScanRows);
 }

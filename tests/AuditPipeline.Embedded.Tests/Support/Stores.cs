@@ -10,13 +10,19 @@ internal static class Stores
     /// When a partition's tail is merged into its indexes: the default keeps a test's few events in the
     /// tail; 1 merges after every batch (every read then goes through the indexes).
     /// </param>
-    public static SqliteAuditStore Open(string path, RetentionPlanRegistry? registry = null, RetentionOptions? retention = null, int? mergeRows = null)
+    /// <param name="maxScanRows">The rows a query may examine (<c>Store:Embedded:MaxScanRows</c>); the default when null.</param>
+    public static SqliteAuditStore Open(string path, RetentionPlanRegistry? registry = null, RetentionOptions? retention = null, int? mergeRows = null, long? maxScanRows = null)
     {
         retention ??= new RetentionOptions();
         var options = new EmbeddedStoreOptions { Path = path };
         if (mergeRows is { } rows)
         {
             options.MergeRows = rows;
+        }
+
+        if (maxScanRows is { } scan)
+        {
+            options.MaxScanRows = scan;
         }
 
         return new SqliteAuditStore(
