@@ -67,15 +67,7 @@ internal static class SearchText
         var sb = new StringBuilder();
         foreach (var term in terms)
         {
-            var longest = "";
-            foreach (var word in TextMatch.Words(term))
-            {
-                if (word.Length > longest.Length)
-                {
-                    longest = word;
-                }
-            }
-
+            var longest = LongestWord(term);
             if (longest.Length == 0)
             {
                 return null;
@@ -97,16 +89,25 @@ internal static class SearchText
         var shortest = int.MaxValue;
         foreach (var term in terms)
         {
-            var longest = 0;
-            foreach (var word in TextMatch.Words(term))
-            {
-                longest = Math.Max(longest, word.Length);
-            }
-
-            shortest = Math.Min(shortest, longest);
+            shortest = Math.Min(shortest, LongestWord(term).Length);
         }
 
         return shortest == int.MaxValue ? 0 : shortest;
+    }
+
+    /// <summary>The term's longest word (the first of equal length), the one the text index is asked for; empty when it has none.</summary>
+    private static string LongestWord(string term)
+    {
+        var longest = "";
+        foreach (var word in TextMatch.Words(term))
+        {
+            if (word.Length > longest.Length)
+            {
+                longest = word;
+            }
+        }
+
+        return longest;
     }
 
     /// <summary>
