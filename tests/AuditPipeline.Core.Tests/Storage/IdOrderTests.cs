@@ -31,8 +31,6 @@ public class IdOrderTests
     private static Gen<string> Ids()
     {
         string[] pieces = ["a", "B", "_", "0", "\u007F", "\u0080", "\u07FF", "\u0800", "\uD7FF", "\uE000", "\uF8FF", "\uFFFD", "\uFFFF", "\U00010000", "\U0001F600", "\U0010FFFF"];
-        return from n in Gen.Choose(0, 6)
-               from parts in Gen.ArrayOf(Gen.Elements(pieces), n)
-               select string.Concat(parts);
+        return PieceStrings.Of(pieces, 6);
     }
 }

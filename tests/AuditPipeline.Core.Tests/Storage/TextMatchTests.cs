@@ -50,9 +50,7 @@ public class TextMatchTests
     private static Gen<string> Texts(int maxLength)
     {
         string[] pieces = ["a", "A", "i", "I", "\u0131", "\u0130", "s", "S", "\u017F", "k", "K", "\u212A", "\u00DF", "\u03C3", "\u03C2", "\u03A3", "\uD83D\uDE00", "1", "_", "@", " ", ".", "n", "N", "\u00E9", "\u00C9"];
-        return from n in Gen.Choose(0, maxLength)
-               from parts in Gen.ArrayOf(Gen.Elements(pieces), n)
-               select string.Concat(parts);
+        return PieceStrings.Of(pieces, maxLength);
     }
 
     private static bool Reference(string term, string? text)

@@ -1,6 +1,7 @@
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
+using AuditPipeline.Testing.StoreContract;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -32,17 +33,7 @@ public sealed class IdOrderPagingTests : IDisposable
 
         foreach (var limit in new[] { 1, 2, 3 })
         {
-            var paged = new List<string>();
-            AuditPosition? after = null;
-            do
-            {
-                var page = await store.QueryAsync(new AuditQuery { OrgId = "org_42", After = after }, limit, Ct);
-                paged.AddRange(page.Items.Select(e => e.Id));
-                after = page.Next;
-            }
-            while (after is not null);
-
-            Assert.Equal(expected, paged);
+            Assert.Equal(expected, await StorePaging.PageAllAsync(store, new AuditQuery { OrgId = "org_42" }, limit, Ct));
         }
 
         var streamed = new List<string>();

@@ -3,6 +3,7 @@ using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
+using AuditPipeline.Testing.StoreContract;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -74,17 +75,7 @@ public sealed class TextWalkFirstTests : IDisposable
         Assert.Null(page.Next);
 
         // Page by page, each page walking again from its cursor: the same events, once each, in order.
-        var paged = new List<string>();
-        AuditPosition? after = null;
-        do
-        {
-            var p = await store.QueryAsync(new AuditQuery { OrgId = "org_42", Terms = [term], After = after }, 2, Ct);
-            paged.AddRange(p.Items.Select(e => e.Id));
-            after = p.Next;
-        }
-        while (after is not null);
-
-        Assert.Equal(expected, paged);
+        Assert.Equal(expected, await StorePaging.PageAllAsync(store, new AuditQuery { OrgId = "org_42", Terms = [term] }, 2, Ct));
     }
 
     [Theory]

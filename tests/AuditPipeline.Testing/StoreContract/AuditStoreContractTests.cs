@@ -497,25 +497,8 @@ public abstract class AuditStoreContractTests : IAsyncLifetime
         return (store, events);
     }
 
-    private static async Task<List<string>> PageAllAsync(IAuditStore store, AuditQuery query, int limit)
-    {
-        var ids = new List<string>();
-        var q = query;
-        for (var pages = 0; pages < 100_000; pages++)
-        {
-            var page = await store.QueryAsync(q, limit, Ct);
-            ids.AddRange(page.Items.Select(e => e.Id));
-            if (page.Next is not { } next)
-            {
-                return ids;
-            }
-
-            Assert.Equal(limit, page.Items.Count);
-            q = q with { After = next };
-        }
-
-        throw new InvalidOperationException("Paging did not end.");
-    }
+    private static Task<List<string>> PageAllAsync(IAuditStore store, AuditQuery query, int limit) =>
+        StorePaging.PageAllAsync(store, query, limit, Ct);
 
     private static async Task<List<AuditEvent>> AllAsync(IAuditStore store, string orgId)
     {
