@@ -46,6 +46,11 @@ internal sealed partial class PartitionCatalog
 
         Load();
 
+        // The connections Load pooled under the creating string are released now, not at close (which
+        // clears only the strings in use then): a store opened later on a recreated directory would
+        // otherwise be handed a pooled connection to the deleted catalog and write into it.
+        SqliteConnection.ClearPool(new SqliteConnection(_catalogConnectionString));
+
         // From now on the catalog is only opened, never created: a vanished data directory is "not ready".
         catalog.Mode = SqliteOpenMode.ReadWrite;
         _catalogConnectionString = catalog.ToString();

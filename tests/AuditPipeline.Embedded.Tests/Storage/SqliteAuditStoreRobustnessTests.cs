@@ -126,6 +126,29 @@ public sealed class SqliteAuditStoreRobustnessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_closed_then_opened_on_a_recreated_directory_writes_to_the_new_files_not_to_pooled_handles_of_the_deleted_ones()
+    {
+        // No ClearAllPools here: the store's own close must release every connection it pooled, or the
+        // next store on the same path is handed a connection to the deleted catalog.
+        var path = Path.Combine(_dir.Path, "data");
+        using (var first = Stores.Open(path))
+        {
+            await first.AppendAsync([Some.Event(orgId: "org_old", time: Nov)], Ct);
+        }
+
+        Directory.Delete(path, recursive: true);
+        var fresh = Some.Event(orgId: "org_new", time: Nov.AddDays(3));
+        using (var second = Stores.Open(path))
+        {
+            Assert.Equal(AppendOutcome.Stored, Assert.Single(await second.AppendAsync([fresh], Ct)).Outcome);
+        }
+
+        using var third = Stores.Open(path);
+        Assert.Equal(fresh.Id, Assert.Single((await third.QueryAsync(new AuditQuery { OrgId = "org_new" }, 10, Ct)).Items).Id);
+        Assert.Empty((await third.QueryAsync(new AuditQuery { OrgId = "org_old" }, 10, Ct)).Items);
+    }
+
+    [Fact]
     public async Task A_held_write_lock_is_store_unavailable()
     {
         using var store = Stores.Open(_dir.Path);
