@@ -3,20 +3,26 @@ using AuditPipeline.Core.Events;
 namespace AuditPipeline.Embedded.Storage;
 
 /// <summary>
-/// The stored forms of a batch's events (JSON document, search words), encoded in input order on
-/// another thread while the writer inserts the ones already encoded: the CPU work of encoding
-/// overlaps the single SQLite writer instead of preceding it. An event that cannot be encoded (a
-/// string the serializer refuses) gets its reason instead, and the others go on.
+/// The stored forms of a batch's events (JSON document, search words), encoded in chunks of 32 by a
+/// thread-pool work item in input order, starting as the append is called, while the writer looks
+/// up ids and inserts the events already encoded: the CPU work of encoding overlaps the single SQLite
+/// writer instead of preceding it. A partition lane that needs a chunk nobody has started encodes it
+/// itself instead of waiting (on two busy cores the work item may not even have been scheduled yet),
+/// so encoding is never a queue the lanes stand in. An event that cannot be encoded (a string the
+/// serializer refuses) gets its reason instead, and the others go on.
 /// </summary>
 internal sealed class Encoded
 {
     private const int Chunk = 32;
+    private const int Unclaimed = 0;
+    private const int Claimed = 1;
+    private const int Done = 2;
     private readonly object _gate = new();
     private readonly IReadOnlyList<AuditEvent> _events;
     private readonly byte[]?[] _docs;
     private readonly string?[] _bodies;
     private readonly string?[] _errors;
-    private int _ready;
+    private readonly int[] _chunks;
 
     private Encoded(IReadOnlyList<AuditEvent> events)
     {
@@ -24,6 +30,7 @@ internal sealed class Encoded
         _docs = new byte[events.Count][];
         _bodies = new string[events.Count];
         _errors = new string[events.Count];
+        _chunks = new int[(events.Count + Chunk - 1) / Chunk];
     }
 
     public static Encoded Start(IReadOnlyList<AuditEvent> events)
@@ -49,43 +56,57 @@ internal sealed class Encoded
 
     private void Run()
     {
-        for (var start = 0; start < _events.Count; start += Chunk)
+        for (var c = 0; c < _chunks.Length; c++)
         {
-            var end = Math.Min(start + Chunk, _events.Count);
-            for (var i = start; i < end; i++)
-            {
-                try
-                {
-                    var e = _events[i];
-                    _docs[i] = AuditJson.SerializeToUtf8Bytes(e);
-                    _bodies[i] = SearchText.Body(e);
-                }
-                catch (Exception ex)
-                {
-                    // Whatever one event holds must not stop the batch: it is rejected with the reason.
-                    _docs[i] = null;
-                    _errors[i] = $"the event cannot be encoded for the store: {ex.Message}";
-                }
-            }
+            TryEncode(c);
+        }
+    }
 
-            lock (_gate)
+    /// <summary>Encodes chunk <paramref name="c"/> unless another thread has claimed it; true when this thread did.</summary>
+    private bool TryEncode(int c)
+    {
+        if (Interlocked.CompareExchange(ref _chunks[c], Claimed, Unclaimed) != Unclaimed)
+        {
+            return false;
+        }
+
+        var end = Math.Min((c + 1) * Chunk, _events.Count);
+        for (var i = c * Chunk; i < end; i++)
+        {
+            try
             {
-                _ready = end;
-                Monitor.PulseAll(_gate);
+                var e = _events[i];
+                _docs[i] = AuditJson.SerializeToUtf8Bytes(e);
+                _bodies[i] = SearchText.Body(e);
+            }
+            catch (Exception ex)
+            {
+                // Whatever one event holds must not stop the batch: it is rejected with the reason.
+                _docs[i] = null;
+                _errors[i] = $"the event cannot be encoded for the store: {ex.Message}";
             }
         }
+
+        lock (_gate)
+        {
+            Volatile.Write(ref _chunks[c], Done);
+            Monitor.PulseAll(_gate);
+        }
+
+        return true;
     }
 
     private void WaitFor(int i)
     {
-        if (Volatile.Read(ref _ready) > i)
+        var c = i / Chunk;
+        if (Volatile.Read(ref _chunks[c]) == Done || TryEncode(c))
         {
             return;
         }
 
         lock (_gate)
         {
-            while (_ready <= i)
+            while (Volatile.Read(ref _chunks[c]) != Done)
             {
                 Monitor.Wait(_gate);
             }
