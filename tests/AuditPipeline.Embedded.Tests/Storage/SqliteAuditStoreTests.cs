@@ -281,6 +281,76 @@ public sealed class SqliteAuditStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_partitions_seek_indexes_hold_only_their_order()
+    {
+        using (var store = Stores.Open(_dir.Path))
+        {
+            await store.AppendAsync([Some.Event()], Ct);
+        }
+
+        using var conn = RawSql.Open(PartitionFile("p2y", 2026, 11));
+        Assert.Equal(["org_id", "action", "time_ms", "id"], IndexColumns(conn, "ix_events_action"));
+        Assert.Equal(["org_id", "actor_id", "time_ms", "id"], IndexColumns(conn, "ix_events_actor"));
+        Assert.Equal(["org_id", "entity_id", "time_ms", "id"], IndexColumns(conn, "ix_events_entity_id"));
+        Assert.Equal(14, IndexColumns(conn, "ix_events_time").Count);
+    }
+
+    [Fact]
+    public async Task A_partition_with_the_earlier_wide_seek_indexes_answers_every_seek_page_as_before()
+    {
+        var events = ContractData.Generate(3000, seed: 17, orgs: ["org_42", "org_b"], start: new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), end: new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
+        var queries = new List<AuditQuery>
+        {
+            new() { OrgId = "org_42", Users = ["usr_7"] },
+            new() { OrgId = "org_42", Users = ["usr_7", "usr_2"], Categories = ["crm"], Outcomes = ["success"] },
+            new() { OrgId = "org_42", Actions = ["deleted", "updated"], Sources = ["API", "Chat"] },
+            new() { OrgId = "org_42", EntityIds = ["deal_1", "contact_9"], Ai = [false] },
+            new() { OrgId = "org_b", Actions = ["created"], From = new DateTimeOffset(2026, 11, 5, 0, 0, 0, TimeSpan.Zero) },
+        };
+        List<List<string>> narrow, wide;
+        using (var store = Stores.Open(_dir.Path, mergeRows: 1))
+        {
+            await store.AppendAsync(events, Ct);
+            narrow = [.. await Task.WhenAll(queries.Select(async q => await StorePaging.PageAllAsync(store, q, 7, Ct)))];
+        }
+
+        Assert.All(narrow, ids => Assert.NotEmpty(ids));
+        var file = Directory.EnumerateFiles(_dir.Path, "events-*.db").Single();
+        SqliteConnection.ClearAllPools();
+        using (var conn = RawSql.Open(file))
+        {
+            // What a file written before the seek indexes were narrowed holds.
+            foreach (var (index, column) in new[] { ("ix_events_action", "action"), ("ix_events_actor", "actor_id"), ("ix_events_entity_id", "entity_id") })
+            {
+                Execute(conn, $"DROP INDEX {index}; CREATE INDEX {index} ON events (org_id, {column}, time_ms, id, category, source, outcome, ai)");
+            }
+        }
+
+        using (var reopened = Stores.Open(_dir.Path, mergeRows: 1))
+        {
+            wide = [.. await Task.WhenAll(queries.Select(async q => await StorePaging.PageAllAsync(reopened, q, 7, Ct)))];
+        }
+
+        Assert.Equal(narrow, wide);
+        using var check = RawSql.Open(file);
+        Assert.Equal(8, IndexColumns(check, "ix_events_actor").Count);
+    }
+
+    private static List<string> IndexColumns(SqliteConnection conn, string index)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT name FROM pragma_index_info('{index}') ORDER BY seqno";
+        using var reader = cmd.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    [Fact]
     public async Task Free_text_candidates_are_fetched_by_row_number_not_by_scanning()
     {
         using var store = Stores.Open(_dir.Path);
