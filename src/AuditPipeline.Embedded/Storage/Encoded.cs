@@ -70,27 +70,34 @@ internal sealed class Encoded
             return false;
         }
 
-        var end = Math.Min((c + 1) * Chunk, _events.Count);
-        for (var i = c * Chunk; i < end; i++)
+        try
         {
-            try
+            var end = Math.Min((c + 1) * Chunk, _events.Count);
+            for (var i = c * Chunk; i < end; i++)
             {
-                var e = _events[i];
-                _docs[i] = AuditJson.SerializeToUtf8Bytes(e);
-                _bodies[i] = SearchText.Body(e);
-            }
-            catch (Exception ex)
-            {
-                // Whatever one event holds must not stop the batch: it is rejected with the reason.
-                _docs[i] = null;
-                _errors[i] = $"the event cannot be encoded for the store: {ex.Message}";
+                try
+                {
+                    var e = _events[i];
+                    _docs[i] = AuditJson.SerializeToUtf8Bytes(e);
+                    _bodies[i] = SearchText.Body(e);
+                }
+                catch (Exception ex)
+                {
+                    // Whatever one event holds must not stop the batch: it is rejected with the reason.
+                    _docs[i] = null;
+                    _errors[i] = $"the event cannot be encoded for the store: {ex.Message}";
+                }
             }
         }
-
-        lock (_gate)
+        finally
         {
-            Volatile.Write(ref _chunks[c], Done);
-            Monitor.PulseAll(_gate);
+            // Even if something escaped (memory ran out formatting a reason), no lane may wait for this
+            // chunk forever: an event left without a document is rejected by the writer.
+            lock (_gate)
+            {
+                Volatile.Write(ref _chunks[c], Done);
+                Monitor.PulseAll(_gate);
+            }
         }
 
         return true;
