@@ -12,13 +12,14 @@ namespace AuditPipeline.Embedded.Storage;
 /// firing DELETE triggers (unless the connection turned on <c>recursive_triggers</c>), so without that
 /// guard it would be an UPDATE by another name. So not even a <c>sqlite3</c> shell can change or
 /// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row:
-/// about 0.8 µs on a tail insert, and 3–5 µs (a fifth) of a merged row (docs/PERFORMANCE-embedded.md,
+/// about 0.8 µs on a tail insert, and a fifth to a third of a merged row's CPU (docs/PERFORMANCE-embedded.md,
 /// <c>merge-cost.sh</c>).
 /// <para>The time index covers every filter and free-text column, so a walk reads index entries
 /// alone. The three seek indexes (action, actor, entity) hold only their order, (org, value, time,
 /// id): a seek stream returns the free-text columns of every row it examines, so it reads each row
-/// anyway, and filter columns in those indexes saved nothing while costing every merge about a fifth
-/// of its CPU (measured: 23.9 → 18.6 µs a row, tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh).
+/// anyway, and filter columns in those indexes saved no read while making them a quarter larger
+/// (docs/PERFORMANCE-embedded.md; tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh measures what
+/// each index costs a merge).
 /// Files created before keep their wider seek indexes; the same statements read both.</para>
 /// </summary>
 internal static class PartitionSchema
