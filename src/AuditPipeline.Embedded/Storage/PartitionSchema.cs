@@ -12,7 +12,7 @@ namespace AuditPipeline.Embedded.Storage;
 /// firing DELETE triggers (unless the connection turned on <c>recursive_triggers</c>), so without that
 /// guard it would be an UPDATE by another name. So not even a <c>sqlite3</c> shell can change or
 /// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row:
-/// about 0.8 µs on a tail insert, and a fifth to a third of a merged row's CPU (docs/PERFORMANCE-embedded.md,
+/// about 0.8 µs on a tail insert, and a fifth to two fifths of a merged row's CPU (docs/PERFORMANCE-embedded.md,
 /// <c>merge-cost.sh</c>).
 /// <para>The time index covers every filter and free-text column, so a walk reads index entries
 /// alone. The three seek indexes (action, actor, entity) hold only their order, (org, value, time,
