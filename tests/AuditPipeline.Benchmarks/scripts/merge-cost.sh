@@ -2,7 +2,9 @@
 # What each index of a partition costs the tail merge, measured with the sqlite3 shell on real rows.
 #
 #   dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- embedded-append --events 300000 --rounds 1 --dir /tmp/ap-append
-#   [REPEAT=3] bash tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh /tmp/ap-append [work-dir]
+#   [REPEAT=3] [SPREAD=1] bash tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh /tmp/ap-append [work-dir]
+#
+# SPREAD=1 gives the rows 5,000 actors and 200,000 entity ids instead of the corpus's 7 and 27.
 #
 # Copies every event of the store's partitions into one source table (random times, as the
 # Kafka-shaped corpus), then, for each schema variant, creates an empty partition from the schema the
@@ -26,6 +28,11 @@ for f in "$store"/events-*.db; do
   # The free-text words are not stored (contentless FTS5): the same fields, as SearchText.Body indexes them.
   sqlite3 "$src" "ATTACH '$f' AS p; INSERT INTO src ($cols, body) SELECT $cols, org_id || ' ' || coalesce(actor_name, '') || ' ' || coalesce(actor_email, '') || ' ' || coalesce(entity_name, '') || ' ' || coalesce(entity_id, '') || ' ' || id FROM p.events;"
 done
+if [ "${SPREAD:-0}" = 1 ]; then
+  # The corpus has 7 actors and 27 entity ids; real tenants have thousands and hundreds of thousands,
+  # which makes the actor and entity indexes random inserts even for live traffic.
+  sqlite3 "$src" "UPDATE src SET actor_id = 'usr_' || (abs(random()) % 5000), entity_id = 'ent_' || (abs(random()) % 200000)"
+fi
 rows=$(sqlite3 "$src" "SELECT count(*) FROM src")
 schema() { sqlite3 "$first" "SELECT sql || ';' FROM sqlite_master WHERE tbl_name IN ('events', 'events_text') AND sql IS NOT NULL AND name NOT LIKE 'events_text_%' ORDER BY type = 'trigger', rowid"; }
 run() {
