@@ -17,7 +17,8 @@ namespace AuditPipeline.Embedded.Storage;
 /// <para>The time index covers every filter and free-text column, so a walk reads index entries
 /// alone. The three seek indexes (action, actor, entity) hold only their order, (org, value, time,
 /// id): a seek stream returns the free-text columns of every row it examines, so it reads each row
-/// anyway, and filter columns in those indexes saved no read while making them a quarter larger
+/// anyway, and filter columns in those indexes saved no read while making them a quarter larger and,
+/// with a real tenant's many actors and entities, every merged row 15–25 % dearer
 /// (docs/PERFORMANCE-embedded.md; tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh measures what
 /// each index costs a merge).
 /// Files created before keep their wider seek indexes; the same statements read both.</para>
