@@ -36,7 +36,7 @@ fi
 rows=$(sqlite3 "$src" "SELECT count(*) FROM src")
 schema() { sqlite3 "$first" "SELECT sql || ';' FROM sqlite_master WHERE tbl_name IN ('events', 'events_text') AND sql IS NOT NULL AND name NOT LIKE 'events_text_%' ORDER BY type = 'trigger', rowid"; }
 run() {
-  local name=$1 filter=$2 db="$work/v.db"
+  local name=$1 filter=$2 runs=${3:-$repeat} db="$work/v.db"
   rm -f "$db" "$db-wal" "$db-shm"
   { echo "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"; schema | perl -0pe "$filter"; } | sqlite3 "$db" > /dev/null
   local fts=0; sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'events_text'" | grep -q 1 && fts=1
@@ -48,7 +48,7 @@ run() {
   done
   local shape; shape=$(sqlite3 "$db" "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL) || ' indexes, FTS5 ' || $fts || ', guard ' || (SELECT count(*) FROM sqlite_master WHERE name = 'events_no_replace') || ', guard checks id ' || (SELECT count(*) FROM sqlite_master WHERE name = 'events_no_replace' AND sql LIKE '%NEW.id%')")
   local times=""
-  for ((k = 0; k < repeat; k++)); do
+  for ((k = 0; k < runs; k++)); do
     # Each repeat into a fresh copy of the empty partition.
     rm -f "$db-run" "$db-run-wal" "$db-run-shm"; cp "$db" "$db-run"
     times+="$( { /usr/bin/time -f "%U %S" sqlite3 "$db-run" "$sql" > /dev/null; } 2>&1 | tail -1 | awk '{ print $1 + $2 }') "
@@ -58,7 +58,7 @@ run() {
 }
 echo "$rows rows, one partition, merges of 8,192"
 # The first run reads the source from disk: once, discarded, so no variant pays for a cold cache.
-run "(warm-up, discarded)" 's/^$//' > /dev/null
+run "(warm-up, discarded)" 's/^$//' 1 > /dev/null
 run "as the product (5 indexes, FTS5, append-only triggers)" 's/^$//'
 run "seek indexes wide (with category, source, outcome, ai)" 's/(ix_events_(?:action|actor|entity_id) ON events ?\(org_id, \w+, time_ms, id)\)/$1, category, source, outcome, ai)/g'
 run "without the (org, id) unique index and its trigger clause" 's/CREATE UNIQUE INDEX[^;]*;\n//; s/\s*OR EXISTS \(SELECT 1 FROM events WHERE org_id = NEW.org_id AND id = NEW.id\)//'
