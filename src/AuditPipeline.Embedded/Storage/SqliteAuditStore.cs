@@ -37,6 +37,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     private readonly Timer? _idleMerge;
     private readonly CommitLanes? _lanes;
     private int _disposed;
+    private long _lastWriteMs;
 
     public SqliteAuditStore(
         IOptions<EmbeddedStoreOptions> options,
@@ -304,6 +305,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
         finally
         {
+            Volatile.Write(ref _lastWriteMs, Environment.TickCount64);
             _writeGate.Release();
         }
     }

@@ -108,6 +108,29 @@ public sealed class TailTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tail_is_not_merged_as_idle_while_batches_keep_coming_only_once_they_stop()
+    {
+        var retention = new RetentionOptions();
+        using var store = new SqliteAuditStore(
+            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MergeAfter = TimeSpan.FromMilliseconds(1) }),
+            new RetentionPlanRegistry(Options.Create(retention)),
+            Options.Create(retention))
+        {
+            IdleAfterMs = long.MaxValue / 2,
+        };
+        await store.AppendAsync([Some.Event(orgId: "org_t", time: Nov)], Ct);
+        await Task.Delay(5, Ct);
+
+        // Older than MergeAfter and the write gate is free, but a batch was written within IdleAfterMs.
+        store.MergeIdleTails();
+        Assert.Equal((0L, 1L), Counts());
+
+        store.IdleAfterMs = 0;
+        store.MergeIdleTails();
+        Assert.Equal((1L, 0L), Counts());
+    }
+
+    [Fact]
     public async Task Rows_a_killed_run_left_in_the_tail_are_read_deduplicated_and_merged_by_the_next_run()
     {
         var events = Enumerable.Range(0, 40).Select(i => Some.Event(orgId: "org_t", time: Nov.AddMinutes(i))).ToList();
