@@ -16,7 +16,7 @@ namespace AuditPipeline.Benchmarks;
 /// (embedded store) consumes it until <c>/metrics</c> counts every message stored or dead-lettered, and is stopped with SIGTERM.
 /// With <c>--inbox</c> the same messages are also written as inbox files for a second worker.
 /// <code>
-/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--seal-interval 00:01:00] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--batch 1000] [--warmup W] [--rate N]
+/// dotnet run -c Release --project tests/AuditPipeline.Benchmarks -- kafka-e2e [--messages 105000] [--integrity true|false] [--seal-interval 00:01:00] [--sync Full|Normal] [--inbox] [--rounds 1] [--ordered] [--spread] [--batch 1000] [--warmup W] [--rate N]
 /// </code>
 /// <c>--ordered</c> gives each source partition its events in time order (a live stream); the default
 /// spreads every partition's events over the five months at random (a replayed backlog: the worst case
@@ -33,6 +33,15 @@ internal static class KafkaEndToEnd
         var integrity = OptionText(args, "--integrity") ?? "true";
         var synchronous = OptionText(args, "--sync") ?? "Full";
         var ordered = args.Contains("--ordered");
+
+        // --spread: a real tenant's many users and records (Zipf-distributed over 5,000 users, 200,000
+        // record ids) instead of 37 users and 997 deals, so the seek indexes insert all over their
+        // B-trees as they would in production (tests/AuditPipeline.Benchmarks/scripts/merge-cost.sh SPREAD=1).
+        var spread = args.Contains("--spread");
+        if (spread)
+        {
+            Console.WriteLine("kafka-e2e --spread: users Zipf-distributed over 5,000, record ids uniform over 200,000");
+        }
         var batch = Option(args, "--batch", 1000);
 
         // --rate N offers the messages at N a second while the worker runs, instead of as a backlog
@@ -64,12 +73,12 @@ internal static class KafkaEndToEnd
 
         if (offered > 0 || warmup > 0)
         {
-            var (fed, _, _) = Generate(names, warmup + messages, ordered);
+            var (fed, _, _) = Generate(names, warmup + messages, ordered, spread);
             await OfferedRunAsync(cluster, names, dlq, plans, fed, warmup, offered, integrity, sealInterval, synchronous, batch);
             return 0;
         }
 
-        var (records, lines, malformed) = Generate(names, messages, ordered);
+        var (records, lines, malformed) = Generate(names, messages, ordered, spread);
         var produce = Stopwatch.StartNew();
 
         cluster.ProduceMany(records, TimeSpan.FromMinutes(5));
@@ -278,8 +287,11 @@ internal static class KafkaEndToEnd
         return p.TotalProcessorTime;
     }
 
-    private static (List<(string, byte[]?, byte[]?, int?)> Records, Dictionary<string, List<string>> Lines, int Malformed) Generate(Dictionary<string, string> topics, int count, bool ordered)
+    private static (List<(string, byte[]?, byte[]?, int?)> Records, Dictionary<string, List<string>> Lines, int Malformed) Generate(Dictionary<string, string> topics, int count, bool ordered, bool spread)
     {
+        // Its own generator, so the times (and the default corpus) stay what they were.
+        var spreadRandom = new Random(13);
+        var users = new Zipf(5_000);
         var records = new List<(string, byte[]?, byte[]?, int?)>(count);
         var lines = topics.Keys.ToDictionary(k => k, _ => new List<string>());
         var random = new Random(11);
@@ -296,7 +308,8 @@ internal static class KafkaEndToEnd
             var t = ordered ? start.AddMilliseconds(spanMs * (double)i / count) : start.AddMilliseconds(random.NextInt64(spanMs));
             var iso = t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             var id = $"{run}_{i}";
-            var user = $"usr_{i % 37}";
+            var user = spread ? $"usr_{users.Next(spreadRandom)}" : $"usr_{i % 37}";
+            var deal = spread ? spreadRandom.Next(200_000) : i % 997;
             string json;
             if (i % 50 == 49)
             {
@@ -307,10 +320,10 @@ internal static class KafkaEndToEnd
             {
                 json = kind switch
                 {
-                    "crm" => $$$"""{"id":"evt_{{{id}}}","type":"deal.stage_changed","created_at":"{{{iso}}}","org_id":"{{{org}}}","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0","request_id":"req_9"},"data":{"id":"deal_{{{i % 997}}}","name":"Acme Corp Enterprise"},"before":{"stage":"Demo Scheduled","amount":1000},"after":{"stage":"Proposal Sent","amount":1000}}""",
+                    "crm" => $$$"""{"id":"evt_{{{id}}}","type":"deal.stage_changed","created_at":"{{{iso}}}","org_id":"{{{org}}}","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0","request_id":"req_9"},"data":{"id":"deal_{{{deal}}}","name":"Acme Corp Enterprise"},"before":{"stage":"Demo Scheduled","amount":1000},"after":{"stage":"Proposal Sent","amount":1000}}""",
                     "auth" => $$$"""{"event_id":"au_{{{id}}}","ts":{{{t.ToUnixTimeMilliseconds()}}},"tenant":"{{{org}}}","event":"login.succeeded","user":{"id":"{{{user}}}","email":"ana@acme.test","name":"Ana Silva"},"ip":"198.51.100.23","ua":"Mozilla/5.0","session_id":"s_1"}""",
-                    "ai" => $$$"""{"action_id":"ai_{{{id}}}","timestamp":"{{{iso}}}","workspace_id":"{{{org}}}","conversation_id":"conv_3","message_id":"msg_17","on_behalf_of":{"user_id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"tool":"update_deal","target":{"type":"deal","id":"deal_{{{i % 997}}}","label":"Acme Corp Enterprise"},"operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],"status":"succeeded","error":null}""",
-                    _ => $$$"""{"event_id":"pl_{{{id}}}","occurred_at":"{{{iso}}}","org_id":"{{{org}}}","category":"data","action":"import.completed","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0"},"target":{"type":"import","id":"imp_4","name":"contacts-nov.csv"},"before":null,"after":null,"details":{"rows":1200,"failed":3}}""",
+                    "ai" => $$$"""{"action_id":"ai_{{{id}}}","timestamp":"{{{iso}}}","workspace_id":"{{{org}}}","conversation_id":"conv_3","message_id":"msg_17","on_behalf_of":{"user_id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"tool":"update_deal","target":{"type":"deal","id":"deal_{{{deal}}}","label":"Acme Corp Enterprise"},"operation":"update","changes":[{"field":"amount","from":1000,"to":2500}],"status":"succeeded","error":null}""",
+                    _ => $$$"""{"event_id":"pl_{{{id}}}","occurred_at":"{{{iso}}}","org_id":"{{{org}}}","category":"data","action":"import.completed","actor":{"type":"user","id":"{{{user}}}","name":"Ana Silva","email":"ana@acme.test"},"origin":{"channel":"admin","ip":"203.0.113.5","user_agent":"Mozilla/5.0"},"target":{"type":"import","id":"imp_{{{(spread ? deal : 4)}}}","name":"contacts-nov.csv"},"before":null,"after":null,"details":{"rows":1200,"failed":3}}""",
                 };
             }
 
@@ -319,5 +332,33 @@ internal static class KafkaEndToEnd
         }
 
         return (records, lines, malformed);
+    }
+
+    /// <summary>Ranks 1..n drawn with probability proportional to 1/rank (Zipf, s = 1): a few users do most of the work.</summary>
+    private sealed class Zipf
+    {
+        private readonly double[] _cdf;
+
+        public Zipf(int n)
+        {
+            _cdf = new double[n];
+            var sum = 0.0;
+            for (var k = 0; k < n; k++)
+            {
+                sum += 1.0 / (k + 1);
+                _cdf[k] = sum;
+            }
+
+            for (var k = 0; k < n; k++)
+            {
+                _cdf[k] /= sum;
+            }
+        }
+
+        public int Next(Random random)
+        {
+            var i = Array.BinarySearch(_cdf, random.NextDouble());
+            return (i < 0 ? ~i : i) + 1;
+        }
     }
 }
