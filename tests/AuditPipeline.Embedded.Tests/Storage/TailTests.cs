@@ -90,11 +90,7 @@ public sealed class TailTests : IDisposable
     [Fact]
     public async Task An_idle_tail_is_merged_once_it_is_older_than_MergeAfter()
     {
-        var retention = new RetentionOptions();
-        using var store = new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MergeAfter = TimeSpan.FromMilliseconds(100) }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
+        using var store = OpenMergingAfter(TimeSpan.FromMilliseconds(100));
         await store.AppendAsync([Some.Event(orgId: "org_t", time: Nov)], Ct);
 
         // The merge is the signal: the row moves to the indexed table without any further append.
@@ -110,14 +106,8 @@ public sealed class TailTests : IDisposable
     [Fact]
     public async Task A_tail_is_not_merged_as_idle_while_batches_keep_coming_only_once_they_stop()
     {
-        var retention = new RetentionOptions();
-        using var store = new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MergeAfter = TimeSpan.FromMilliseconds(1) }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention))
-        {
-            IdleAfterMs = long.MaxValue / 2,
-        };
+        using var store = OpenMergingAfter(TimeSpan.FromMilliseconds(1));
+        store.IdleAfterMs = long.MaxValue / 2;
         await store.AppendAsync([Some.Event(orgId: "org_t", time: Nov)], Ct);
         await Task.Delay(5, Ct);
 
@@ -281,6 +271,15 @@ public sealed class TailTests : IDisposable
         return all;
     }
 
+
+    private SqliteAuditStore OpenMergingAfter(TimeSpan mergeAfter)
+    {
+        var retention = new RetentionOptions();
+        return new SqliteAuditStore(
+            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, MergeAfter = mergeAfter }),
+            new RetentionPlanRegistry(Options.Create(retention)),
+            Options.Create(retention));
+    }
     private (long Events, long Tail) Counts()
     {
         using var conn = Raw();
