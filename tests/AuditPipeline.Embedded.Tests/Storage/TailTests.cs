@@ -271,7 +271,6 @@ public sealed class TailTests : IDisposable
         return all;
     }
 
-
     private SqliteAuditStore OpenMergingAfter(TimeSpan mergeAfter)
     {
         var retention = new RetentionOptions();
@@ -280,6 +279,7 @@ public sealed class TailTests : IDisposable
             new RetentionPlanRegistry(Options.Create(retention)),
             Options.Create(retention));
     }
+
     private (long Events, long Tail) Counts()
     {
         using var conn = Raw();
