@@ -105,15 +105,11 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
 
         using var conn = Open();
         using var tx = conn.BeginTransaction();
-        using (var insert = InsertCommand(conn, tx, out var org, out var id, out var part, out var seq))
+        using (var insert = new IdInsert(conn))
         {
             foreach (var row in _pending.Values.OrderBy(r => r.Org, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal))
             {
-                org.Value = row.Org;
-                id.Value = row.Id;
-                part.Value = row.Partition.Number;
-                seq.Value = row.Seq;
-                insert.ExecuteNonQuery();
+                insert.Execute(row.Org, row.Id, row.Partition.Number, row.Seq);
             }
         }
 
@@ -178,19 +174,22 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
                 : "SELECT org_id, id, seq FROM events WHERE seq > $from ORDER BY seq LIMIT $n";
             select.Parameters.AddWithValue("$from", from);
             select.Parameters.AddWithValue("$n", CatchUpChunk);
-            using var insert = InsertCommand(conn, tx, out var org, out var id, out var part, out var seq);
+            using var insert = new IdInsert(conn);
             var read = 0;
             using (var reader = select.ExecuteReader())
             {
                 while (reader.Read())
                 {
                     read++;
-                    org.Value = reader.GetString(0);
-                    id.Value = reader.GetString(1);
-                    part.Value = p.Number;
-                    seq.Value = from = reader.GetInt64(2);
-                    conflicts += 1 - insert.ExecuteNonQuery();
-                    _filter?.Add(reader.GetString(0), reader.GetString(1));
+                    var org = reader.GetString(0);
+                    var id = reader.GetString(1);
+                    from = reader.GetInt64(2);
+                    if (!insert.Execute(org, id, p.Number, from))
+                    {
+                        conflicts++;
+                    }
+
+                    _filter?.Add(org, id);
                 }
             }
 
@@ -290,19 +289,6 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
 
     private SqliteConnection Open() =>
         PooledConnection.Open(connectionString, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;");
-
-    private static SqliteCommand InsertCommand(SqliteConnection conn, SqliteTransaction tx, out SqliteParameter org, out SqliteParameter id, out SqliteParameter part, out SqliteParameter seq)
-    {
-        var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO event_ids (org_id, id, part, seq) VALUES ($org, $id, $part, $seq) ON CONFLICT (org_id, id) DO NOTHING";
-        org = cmd.Parameters.Add("$org", SqliteType.Text);
-        id = cmd.Parameters.Add("$id", SqliteType.Text);
-        part = cmd.Parameters.Add("$part", SqliteType.Integer);
-        seq = cmd.Parameters.Add("$seq", SqliteType.Integer);
-        cmd.Prepare();
-        return cmd;
-    }
 
     private static void SetWatermarks(SqliteConnection conn, SqliteTransaction tx, IEnumerable<Partition> touched)
     {
