@@ -19,7 +19,7 @@ internal sealed class IdInsert : IDisposable
     public IdInsert(SqliteConnection conn)
     {
         _db = conn.Handle ?? throw new InvalidOperationException("The catalog connection is not open.");
-        Check(raw.sqlite3_prepare_v2(_db, Sql, out _stmt));
+        _stmt = RawStatement.Prepare(_db, Sql);
     }
 
     /// <summary>True when the entry was added, false when the (org, id) was already indexed.</summary>
@@ -32,10 +32,9 @@ internal sealed class IdInsert : IDisposable
         var rc = raw.sqlite3_step(_stmt);
         if (rc != raw.SQLITE_DONE)
         {
-            var message = raw.sqlite3_errmsg(_db).utf8_to_string();
-            var extended = raw.sqlite3_extended_errcode(_db);
+            var error = RawStatement.Error(_db, rc);
             raw.sqlite3_reset(_stmt);
-            throw new SqliteException($"SQLite Error {rc}: '{message}'.", rc, extended);
+            throw error;
         }
 
         var added = raw.sqlite3_changes(_db) == 1;
@@ -44,12 +43,4 @@ internal sealed class IdInsert : IDisposable
     }
 
     public void Dispose() => _stmt.Dispose();
-
-    private void Check(int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(_db));
-        }
-    }
 }

@@ -21,7 +21,7 @@ internal sealed class TailInsert : IDisposable
     public TailInsert(SqliteConnection conn)
     {
         _db = conn.Handle ?? throw new InvalidOperationException("The partition connection is not open.");
-        Check(raw.sqlite3_prepare_v2(_db, PartitionSchema.InsertTail, out _stmt));
+        _stmt = RawStatement.Prepare(_db, PartitionSchema.InsertTail);
     }
 
     /// <summary>Stored, or Rejected for this event alone.</summary>
@@ -51,11 +51,9 @@ internal sealed class TailInsert : IDisposable
             return AppendResult.Stored;
         }
 
-        // The step's own error: sqlite3_reset returns it again, and errmsg still describes it.
-        var message = raw.sqlite3_errmsg(_db).utf8_to_string();
-        var extended = raw.sqlite3_extended_errcode(_db);
+        // The step's own error, read before the reset.
+        var error = RawStatement.Error(_db, rc);
         raw.sqlite3_reset(_stmt);
-        var error = new SqliteException($"SQLite Error {rc}: '{message}'.", rc, extended);
         if (StoreErrors.IsPerEvent(error))
         {
             return AppendResult.Rejected($"the embedded store refused the event: {error.Message}");
@@ -75,14 +73,6 @@ internal sealed class TailInsert : IDisposable
         else
         {
             raw.sqlite3_bind_text(_stmt, index, value);
-        }
-    }
-
-    private void Check(int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(_db));
         }
     }
 }
