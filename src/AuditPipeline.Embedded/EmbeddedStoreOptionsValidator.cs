@@ -24,6 +24,11 @@ internal sealed class EmbeddedStoreOptionsValidator : ConfigurationValidator<Emb
             errors.Add($"{EmbeddedStoreOptions.SectionName}:MergeRows must be 64 to 1000000 (it is {options.MergeRows}).");
         }
 
+        if (options.MergeCacheMiB is < 64 or > 65536)
+        {
+            errors.Add($"{EmbeddedStoreOptions.SectionName}:MergeCacheMiB must be 64 to 65536 (it is {options.MergeCacheMiB}).");
+        }
+
         if (options.MergeAfter <= TimeSpan.Zero || options.MergeAfter > TimeSpan.FromHours(1))
         {
             errors.Add($"{EmbeddedStoreOptions.SectionName}:MergeAfter must be positive and at most 01:00:00 (it is {options.MergeAfter}).");

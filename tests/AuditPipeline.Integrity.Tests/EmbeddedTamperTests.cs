@@ -59,6 +59,24 @@ public sealed class EmbeddedTamperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_altered_in_events_mid_is_named_altered_and_one_only_moved_there_is_not_a_problem()
+    {
+        var (moved, altered) = (_ids[1], _ids[6]);
+        // The middle level holds rows on their way from a tail into events: the verifier reads it as it reads events.
+        await _h.RestartAsync(() => _h.Sql(November, $"""
+            DROP TRIGGER events_no_delete; DROP TRIGGER events_mid_no_update;
+            INSERT INTO events_mid SELECT * FROM events WHERE id IN ('{moved}', '{altered}');
+            DELETE FROM events WHERE id IN ('{moved}', '{altered}');
+            UPDATE events_mid SET doc = CAST(replace(CAST(doc AS TEXT), 'usr_', 'usx_') AS BLOB) WHERE id = '{altered}';
+            """));
+
+        var v = await _h.VerifyAsync();
+
+        Assert.Equal([$"altered {altered}"], v.Lines);
+        Assert.Equal(13L, v.Events);
+    }
+
+    [Fact]
     public async Task An_event_updated_in_the_tail_of_a_running_store_with_the_triggers_dropped_is_named_altered()
     {
         var victim = _ids[3];

@@ -169,9 +169,7 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
         {
             using var tx = conn.BeginTransaction();
             using var select = source.CreateCommand();
-            select.CommandText = p.HasTail
-                ? "SELECT org_id, id, seq FROM (SELECT org_id, id, seq FROM events WHERE seq > $from UNION ALL SELECT org_id, id, seq FROM events_tail WHERE seq > $from) ORDER BY seq LIMIT $n"
-                : "SELECT org_id, id, seq FROM events WHERE seq > $from ORDER BY seq LIMIT $n";
+            select.CommandText = CatchUpSelect(p);
             select.Parameters.AddWithValue("$from", from);
             select.Parameters.AddWithValue("$n", CatchUpChunk);
             using var insert = new IdInsert(conn);
@@ -215,6 +213,23 @@ internal sealed partial class IdIndex(string connectionString, ILogger logger)
             // Only data written before the id index existed can hold such copies; they are kept (append-only).
             LogEarlierCopies(p.Name, conflicts);
         }
+    }
+
+    /// <summary>The rows above the watermark, from every table the partition has, in row order.</summary>
+    private static string CatchUpSelect(Partition p)
+    {
+        var tables = "SELECT org_id, id, seq FROM events WHERE seq > $from";
+        if (p.HasMid)
+        {
+            tables += " UNION ALL SELECT org_id, id, seq FROM events_mid WHERE seq > $from";
+        }
+
+        if (p.HasTail)
+        {
+            tables += " UNION ALL SELECT org_id, id, seq FROM events_tail WHERE seq > $from";
+        }
+
+        return "SELECT org_id, id, seq FROM (" + tables + ") ORDER BY seq LIMIT $n";
     }
 
     /// <summary>

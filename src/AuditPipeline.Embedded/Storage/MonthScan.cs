@@ -114,14 +114,20 @@ internal static class MonthScan
                     connections.Add(conn);
                     var reader = new DocReader(conn);
                     docs.Add(reader);
-                    DocReader? tail = null;
+                    DocReader? tail = null, mid = null;
                     if (p.HasTail)
                     {
-                        tail = new DocReader(conn, tail: true);
+                        tail = new DocReader(conn, "events_tail");
                         docs.Add(tail);
                     }
 
-                    work.Examined += plan.OpenStreams(conn, reader, streams, p.TextScopedByOrg, tail);
+                    if (p.HasMid)
+                    {
+                        mid = new DocReader(conn, "events_mid");
+                        docs.Add(mid);
+                    }
+
+                    work.Examined += plan.OpenStreams(conn, reader, streams, p.TextScopedByOrg, tail, mid);
                 }
             }
 
@@ -146,8 +152,8 @@ internal static class MonthScan
 
                 if (best.TimeMs == lastTime && string.Equals(best.Id, lastId, StringComparison.Ordinal))
                 {
-                    // The tail is read before the indexed table, so a merge in between shows a row in
-                    // both (never in neither): the second sighting is the same event.
+                    // The tail is read before the indexed tables (events_mid before events), so a merge
+                    // in between shows a row in both (never in neither): the second sighting is the same event.
                     best.Advance();
                     continue;
                 }

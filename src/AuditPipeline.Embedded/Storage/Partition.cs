@@ -63,6 +63,18 @@ internal sealed class Partition
     /// <summary>Rows in the tail, not yet merged into the indexed table; only used under the write gate.</summary>
     public long TailRows { get; set; }
 
+    /// <summary>
+    /// True once the file is known to have the <c>events_mid</c> table (<see cref="MergeLevels"/>);
+    /// files written before it existed get it when the writer opens them.
+    /// </summary>
+    public bool HasMid { get; set; }
+
+    /// <summary>Rows in <c>events_mid</c>, not yet moved into <c>events</c>; only used under the write gate.</summary>
+    public long MidRows { get; set; }
+
+    /// <summary>About how many rows <c>events</c> holds (row numbers are dense); only used under the write gate.</summary>
+    public long EventsRows => Math.Max(0, NextSeq - 1 - TailRows - MidRows);
+
     /// <summary>When the oldest row now in the tail was appended (<see cref="Environment.TickCount64"/>).</summary>
     public long TailSince { get; set; }
 

@@ -90,9 +90,9 @@ internal sealed partial class PartitionCatalog
                         known.MoveTo(file, archived);
                     }
 
-                    if (!known.HasTail)
+                    if (!known.HasTail || !known.HasMid)
                     {
-                        // Written before tails existed; the writer beside us adds one when it opens the file.
+                        // Written before tails (or the middle level) existed; the writer beside us adds them when it opens the file.
                         ReadTextVersion(known);
                     }
 
@@ -138,6 +138,7 @@ internal sealed partial class PartitionCatalog
         cmd.CommandText = PartitionSchema.MaxSeq;
         p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
         p.TailRows = TailMerge.Count(conn);
+        p.MidRows = TailMerge.CountMid(conn);
         p.SeqUnknown = false;
     }
 
@@ -269,6 +270,12 @@ internal sealed partial class PartitionCatalog
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'events'";
         var isNew = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0;
+        if (!isNew && !TailMerge.Exists(conn, "events_mid"))
+        {
+            cmd.CommandText = PartitionSchema.BeforeMidLevel;
+            cmd.ExecuteNonQuery();
+        }
+
         cmd.CommandText = PartitionSchema.Create;
         cmd.ExecuteNonQuery();
         if (isNew)
@@ -282,13 +289,15 @@ internal sealed partial class PartitionCatalog
         cmd.CommandText = PartitionSchema.MaxSeq;
         p.NextSeq = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) + 1;
         p.HasTail = true;
+        p.HasMid = true;
         p.TailRows = TailMerge.Count(conn);
+        p.MidRows = TailMerge.CountMid(conn);
         p.TailSince = Environment.TickCount64;
     }
 
     /// <summary>
     /// Read-only: whether the file's text rows are org-scoped, or null when it cannot be read (yet);
-    /// also notes whether it has a tail table.
+    /// also notes whether it has a tail table and a middle level.
     /// </summary>
     private static bool? ReadTextVersion(Partition p)
     {
@@ -299,6 +308,7 @@ internal sealed partial class PartitionCatalog
             cmd.CommandText = "PRAGMA user_version";
             var scoped = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) >= PartitionSchema.OrgScopedTextVersion;
             p.HasTail = TailMerge.Exists(conn);
+            p.HasMid = TailMerge.Exists(conn, "events_mid");
             return scoped;
         }
         catch (SqliteException)

@@ -4,11 +4,14 @@ namespace AuditPipeline.Embedded.Storage;
 /// The schema of a partition file. A batch appends to <c>events_tail</c>, a table with no index but
 /// its row number, so a commit writes little more than the new rows; <see cref="TailMerge"/> later
 /// moves the tail into <c>events</c> (the indexed, full-text searchable table) in one transaction of
-/// thousands of rows, where each index page is written once rather than once per batch. Reads cover
-/// both tables. Append-only is enforced by the database itself: UPDATE aborts in triggers on both
-/// tables, DELETE aborts on <c>events</c>, and on the tail unless the row is already in
-/// <c>events</c>, and an INSERT that would take the row number or (on <c>events</c>) the (org, id) of
-/// a row already there aborts too: <c>INSERT OR REPLACE</c> deletes the row it conflicts with without
+/// thousands of rows, where each index page is written once rather than once per batch. A tail spread
+/// over a month that is already large goes to <c>events_mid</c> instead, the same columns and
+/// indexes kept small, which moves into <c>events</c> whole once full (<see cref="MergeLevels"/>).
+/// Reads cover the three tables. Append-only is enforced by the database itself: UPDATE aborts in
+/// triggers on every table, DELETE aborts on <c>events</c>, on <c>events_mid</c> unless the row is
+/// already in <c>events</c>, and on the tail unless it is in <c>events</c> or <c>events_mid</c>, and
+/// an INSERT that would take the row number or (on the indexed tables) the (org, id) of a row already
+/// there aborts too: <c>INSERT OR REPLACE</c> deletes the row it conflicts with without
 /// firing DELETE triggers (unless the connection turned on <c>recursive_triggers</c>), so without that
 /// guard it would be an UPDATE by another name. So not even a <c>sqlite3</c> shell can change or
 /// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row:
@@ -45,6 +48,9 @@ internal static class PartitionSchema
         doc         BLOB    NOT NULL
         """;
 
+    /// <summary>The time index's key: it covers every filter and free-text column (the same in <c>events</c> and <c>events_mid</c>).</summary>
+    private const string TimeKey = "org_id, time_ms, id, category, source, outcome, ai, action, entity_type, actor_id, entity_id, actor_name, actor_email, entity_name";
+
     /// <summary>The names of <see cref="EventColumns"/>, in order.</summary>
     private const string EventColumnNames =
         "seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source, outcome, ai, actor_name, actor_email, entity_name, doc";
@@ -54,7 +60,7 @@ internal static class PartitionSchema
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS events ({{EventColumns}});
         CREATE UNIQUE INDEX IF NOT EXISTS ux_events_org_id ON events (org_id, id);
-        CREATE INDEX IF NOT EXISTS ix_events_time ON events (org_id, time_ms, id, category, source, outcome, ai, action, entity_type, actor_id, entity_id, actor_name, actor_email, entity_name);
+        CREATE INDEX IF NOT EXISTS ix_events_time ON events ({{TimeKey}});
         CREATE INDEX IF NOT EXISTS ix_events_action ON events (org_id, action, time_ms, id);
         CREATE INDEX IF NOT EXISTS ix_events_actor ON events (org_id, actor_id, time_ms, id);
         CREATE INDEX IF NOT EXISTS ix_events_entity_id ON events (org_id, entity_id, time_ms, id);
@@ -69,12 +75,28 @@ internal static class PartitionSchema
         WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
           OR EXISTS (SELECT 1 FROM events WHERE org_id = NEW.org_id AND id = NEW.id)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
+        CREATE TABLE IF NOT EXISTS events_mid ({{EventColumns}});
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_events_mid_org_id ON events_mid (org_id, id);
+        CREATE INDEX IF NOT EXISTS ix_events_mid_time ON events_mid ({{TimeKey}});
+        CREATE INDEX IF NOT EXISTS ix_events_mid_action ON events_mid (org_id, action, time_ms, id);
+        CREATE INDEX IF NOT EXISTS ix_events_mid_actor ON events_mid (org_id, actor_id, time_ms, id);
+        CREATE INDEX IF NOT EXISTS ix_events_mid_entity_id ON events_mid (org_id, entity_id, time_ms, id);
+        CREATE TRIGGER IF NOT EXISTS events_mid_no_update BEFORE UPDATE ON events_mid
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER IF NOT EXISTS events_mid_no_delete BEFORE DELETE ON events_mid
+        WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves events_mid only once it is in events'); END;
+        CREATE TRIGGER IF NOT EXISTS events_mid_no_replace BEFORE INSERT ON events_mid
+        WHEN EXISTS (SELECT 1 FROM events_mid WHERE seq = NEW.seq)
+          OR EXISTS (SELECT 1 FROM events_mid WHERE org_id = NEW.org_id AND id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
         CREATE TABLE IF NOT EXISTS events_tail ({{EventColumns}}, body TEXT NOT NULL);
         CREATE TRIGGER IF NOT EXISTS events_tail_no_update BEFORE UPDATE ON events_tail
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_tail_no_delete BEFORE DELETE ON events_tail
         WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
-        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves the tail only once it is in events'); END;
+         AND NOT EXISTS (SELECT 1 FROM events_mid WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves the tail only once it is in events or events_mid'); END;
         CREATE TRIGGER IF NOT EXISTS events_tail_no_replace BEFORE INSERT ON events_tail
         WHEN EXISTS (SELECT 1 FROM events_tail WHERE seq = NEW.seq)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
@@ -90,19 +112,42 @@ internal static class PartitionSchema
         """;
 
     /// <summary>
-    /// Moves the tail rows up to <c>$upto</c> into <c>events</c> and the full-text index, in row order
-    /// (the table's pages fill sequentially), then removes them from the tail: one transaction.
+    /// Moves the tail rows up to <c>$upto</c> into <c>{0}</c> (<c>events</c>, or <c>events_mid</c>
+    /// when the tail's rows are spread over the month) and the full-text index, in row order (the
+    /// table's pages fill sequentially), then removes them from the tail: one transaction.
     /// </summary>
-    public const string MergeTail = $$"""
-        INSERT INTO events ({{EventColumnNames}})
+    private const string MergeTailInto = $$"""
+        INSERT INTO {0} ({{EventColumnNames}})
         SELECT {{EventColumnNames}}
         FROM events_tail WHERE seq <= $upto ORDER BY seq;
         INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq;
         DELETE FROM events_tail WHERE seq <= $upto;
         """;
 
+    public static readonly string MergeTail = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal);
+
+    public static readonly string MergeTailToMid = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Moves every row of <c>events_mid</c> into <c>events</c> (the text index already has them), in row
+    /// order, then empties <c>events_mid</c>: one transaction.
+    /// </summary>
+    public const string MergeMid = $$"""
+        INSERT INTO events ({{EventColumnNames}})
+        SELECT {{EventColumnNames}}
+        FROM events_mid ORDER BY seq;
+        DELETE FROM events_mid;
+        """;
+
+    /// <summary>
+    /// Run before <see cref="Create"/> on a file written before <c>events_mid</c> existed: its tail's
+    /// delete guard allows a row to leave only for <c>events</c>, so it is replaced by the one that
+    /// also allows <c>events_mid</c>.
+    /// </summary>
+    public const string BeforeMidLevel = "DROP TRIGGER IF EXISTS events_tail_no_delete";
+
     /// <summary>The highest row number in either table (0 for an empty partition).</summary>
-    public const string MaxSeq = "SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM events_tail), 0))";
+    public const string MaxSeq = "SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM events_tail), 0), coalesce((SELECT max(seq) FROM events_mid), 0))";
 
     /// <summary>
     /// Columns every row stream selects, in this order. All are in the time index, so a walk filters

@@ -12,10 +12,10 @@ namespace AuditPipeline.Embedded.Storage;
 /// duplicate wherever its time would place it), then one transaction per partition the new events go
 /// to, appending to its tail only (the partitions side by side, see <see cref="CommitLanes"/>), then
 /// their ids to the index. A tail that has reached <see cref="EmbeddedStoreOptions.MergeRows"/> is
-/// merged into the indexed table right after (full tails side by side too).
+/// merged into the indexed table right after (full tails side by side too; where to, <see cref="MergeLevels"/>).
 /// Runs under the store's write gate only.
 /// </summary>
-internal sealed partial class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry, int mergeRows, string synchronous, CommitLanes lanes, ILogger logger)
+internal sealed partial class PartitionWriter(PartitionCatalog catalog, RetentionPlanRegistry registry, MergeLevels levels, string synchronous, CommitLanes lanes, ILogger logger)
 {
     /// <summary>Called on every partition connection the writer opens; tests use it to fill the disk.</summary>
     internal Action<SqliteConnection>? ConnectionOpened { get; set; }
@@ -124,7 +124,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
 
         Array.Find(failed, f => f is not null)?.Throw();
 
-        MergeAll(work.Select(w => w.P).Where(p => p.TailRows >= mergeRows).ToList());
+        MergeAll(work.Select(w => w.P).Where(p => p.TailRows >= levels.MergeRows).ToList());
         return results;
     }
 
@@ -155,7 +155,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
     {
         try
         {
-            TailMerge.Run(p, synchronous);
+            TailMerge.Run(p, synchronous, levels);
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {

@@ -124,9 +124,11 @@ internal sealed class ScanPlan
 
     /// <summary>
     /// Adds the ordered row streams of one partition to <paramref name="streams"/>; returns the rows
-    /// the free-text probe examined (part of the request's work budget).
+    /// the free-text probe examined (part of the request's work budget). The tables are opened in the
+    /// order rows move through them (tail, <c>events_mid</c>, <c>events</c>), so a merge in between
+    /// shows a row twice, never not at all.
     /// </summary>
-    public int OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams, bool textScopedByOrg, DocReader? tail = null)
+    public int OpenStreams(SqliteConnection conn, DocReader docs, List<RowStream> streams, bool textScopedByOrg, DocReader? tail = null, DocReader? mid = null)
     {
         if (tail is not null)
         {
@@ -134,6 +136,8 @@ internal sealed class ScanPlan
             streams.Add(RowStream.Open(tail, Command(conn, "tail", null, -1)));
         }
 
+        // The indexed tables: events_mid (rows spread over a large month, not yet moved on) and events.
+        var levels = mid is null ? [(docs, false)] : new[] { (mid, true), (docs, false) };
         var match = ProbesText ? (textScopedByOrg ? _matchScoped : _matchPlain) : null;
         var probed = 0;
         if (match is not null)
@@ -141,27 +145,35 @@ internal sealed class ScanPlan
             // Whole words first: a list read in order and cut at the limit, so cheap. Their matches are
             // a subset of the prefixes', so above the limit the prefixes are too, and the prefix probe
             // (which merges the list of every indexed word starting so: for one letter, most of the
-            // month) is left out.
+            // month) is left out. The text index is one for both tables.
             var exact = textScopedByOrg ? _exactScoped : _exactPlain;
             probed = exact is not null && TextCandidates(conn, exact) > TextCandidateLimit ? TextCandidateLimit + 1 : TextCandidates(conn, match);
             if (probed <= TextCandidateLimit)
             {
-                streams.Add(RowStream.Open(docs, Command(conn, "text", null, -1, match)));
+                foreach (var (reader, isMid) in levels)
+                {
+                    streams.Add(RowStream.Open(reader, Command(conn, "text", null, -1, match, isMid)));
+                }
+
                 return probed;
             }
         }
 
-        if (_seek >= 0)
+        foreach (var (reader, isMid) in levels)
         {
-            foreach (var value in _filters[_seek].Values)
+            if (_seek >= 0)
             {
-                streams.Add(RowStream.Open(docs, Command(conn, _seekIndex!, value, _seek)));
+                foreach (var value in _filters[_seek].Values)
+                {
+                    streams.Add(RowStream.Open(reader, Command(conn, _seekIndex!, value, _seek, mid: isMid)));
+                }
             }
-
-            return probed;
+            else
+            {
+                streams.Add(RowStream.Open(reader, Command(conn, "ix_events_time", null, -1, mid: isMid)));
+            }
         }
 
-        streams.Add(RowStream.Open(docs, Command(conn, "ix_events_time", null, -1)));
         return probed;
     }
 
@@ -171,15 +183,17 @@ internal sealed class ScanPlan
     /// back, so the request's work is counted row by row and a walk through rows that match nothing
     /// stops at the budget, and at a cancellation, instead of running inside one SQLite step.
     /// </summary>
-    internal SqliteCommand Command(SqliteConnection conn, string index, string? seekValue, int seek, string? match = null)
+    /// <param name="mid">The statement reads <c>events_mid</c> (its indexes have the same keys) instead of <c>events</c>.</param>
+    internal SqliteCommand Command(SqliteConnection conn, string index, string? seekValue, int seek, string? match = null, bool mid = false)
     {
         var cmd = conn.CreateCommand();
         var sql = new StringBuilder(512);
         var filter = new StringBuilder(128);
+        var table = mid ? "events_mid" : "events";
         sql.Append("SELECT ").Append(PartitionSchema.RowColumns);
         if (index == "text")
         {
-            sql.Append(", {0} AS m FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN events e ON e.seq = t.r");
+            sql.Append(", {0} AS m FROM (SELECT rowid AS r FROM events_text WHERE events_text MATCH $m) t CROSS JOIN ").Append(table).Append(" e ON e.seq = t.r");
             cmd.Parameters.AddWithValue("$m", match ?? _matchScoped);
         }
         else if (index == "tail")
@@ -188,7 +202,7 @@ internal sealed class ScanPlan
         }
         else
         {
-            sql.Append(", {0} AS m FROM events e INDEXED BY ").Append(index);
+            sql.Append(", {0} AS m FROM ").Append(table).Append(" e INDEXED BY ").Append(mid ? index.Replace("ix_events_", "ix_events_mid_", StringComparison.Ordinal) : index);
         }
 
         sql.Append(" WHERE e.org_id = $org");
@@ -372,16 +386,21 @@ internal sealed class RowStream : IDisposable
     private string? Text(int ordinal) => _reader.IsDBNull(ordinal) ? null : _reader.GetString(ordinal);
 }
 
-/// <summary>Fetches stored documents by row number on one connection (a prepared point lookup), from <c>events</c> or the tail.</summary>
+/// <summary>Fetches stored documents by row number on one connection (a prepared point lookup), from <c>events</c>, <c>events_mid</c> or the tail.</summary>
 internal sealed class DocReader : IDisposable
 {
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _seq;
 
-    public DocReader(SqliteConnection conn, bool tail = false)
+    /// <param name="table"><c>events</c>, <c>events_mid</c> or <c>events_tail</c>.</param>
+    public DocReader(SqliteConnection conn, string table = "events")
     {
         _command = conn.CreateCommand();
-        _command.CommandText = tail ? "SELECT doc FROM events_tail WHERE seq = $seq" : "SELECT doc FROM events WHERE seq = $seq";
+        _command.CommandText = table switch
+        {
+            "events" or "events_mid" or "events_tail" => $"SELECT doc FROM {table} WHERE seq = $seq",
+            _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a table of a partition"),
+        };
         _seq = _command.Parameters.Add("$seq", SqliteType.Integer);
     }
 

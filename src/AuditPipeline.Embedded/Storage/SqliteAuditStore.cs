@@ -86,7 +86,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         _synchronous = options.Value.Synchronous;
         _mergeAfterMs = (long)options.Value.MergeAfter.TotalMilliseconds;
         _lanes = new CommitLanes(options.Value.CommitLanes);
-        _writer = new PartitionWriter(_catalog, registry, options.Value.MergeRows, _synchronous, _lanes, _logger);
+        var levels = new MergeLevels(options.Value.MergeRows, options.Value.MergeCacheMiB);
+        Levels = levels;
+        _writer = new PartitionWriter(_catalog, registry, levels, _synchronous, _lanes, _logger);
         _idleMerge = new Timer(static s => ((SqliteAuditStore)s!).MergeIdleTails(), this, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
@@ -97,6 +99,9 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
     internal IReadOnlyCollection<Partition> Partitions => [.. _catalog.All];
 
     internal PartitionWriter? Writer => _writer;
+
+    /// <summary>Where merged tails go (tests lower its thresholds); null for a read-only store.</summary>
+    internal MergeLevels? Levels { get; }
 
     /// <summary>How many ids the index holds in memory before writing them (tests lower it).</summary>
     internal int IdIndexFlushAt
@@ -138,9 +143,7 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
 
             using var cmd = conn.CreateCommand();
             // The tail (not merged yet) first: a merge in between then shows the row in events instead.
-            cmd.CommandText = p.HasTail
-                ? "SELECT doc FROM events_tail WHERE org_id = $org AND id = $id UNION ALL SELECT doc FROM events WHERE org_id = $org AND id = $id"
-                : "SELECT doc FROM events WHERE org_id = $org AND id = $id";
+            cmd.CommandText = ById(p);
             cmd.Parameters.AddWithValue("$org", orgId);
             cmd.Parameters.AddWithValue("$id", eventId);
             using var reader = cmd.ExecuteReader();
@@ -151,6 +154,22 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
 
         return Task.FromResult<AuditEvent?>(null);
+    }
+
+    /// <summary>
+    /// One event by id from every table of <paramref name="p"/>, in the order rows move (tail, then
+    /// <c>events_mid</c>, then <c>events</c>): a merge in between then shows the row in the later table instead.
+    /// </summary>
+    private static string ById(Partition p)
+    {
+        const string where = " WHERE org_id = $org AND id = $id";
+        var sql = "SELECT doc FROM events" + where;
+        if (p.HasMid)
+        {
+            sql = "SELECT doc FROM events_mid" + where + " UNION ALL " + sql;
+        }
+
+        return p.HasTail ? "SELECT doc FROM events_tail" + where + " UNION ALL " + sql : sql;
     }
 
     public Task<AuditPage> QueryAsync(AuditQuery query, int limit, CancellationToken cancellationToken)
@@ -310,13 +329,19 @@ internal sealed partial class SqliteAuditStore : IAuditStore, IDisposable
         }
     }
 
+    /// <summary>The page cache of every partition connection, in KiB (a move of a middle level raises it for its duration).</summary>
+    internal const int PageCacheKiB = 65536;
+
+    /// <summary>The pragma that sets <see cref="PageCacheKiB"/>.</summary>
+    internal static readonly string PageCachePragma = FormattableString.Invariant($"PRAGMA cache_size = -{PageCacheKiB}");
+
     internal static SqliteConnection Open(string connectionString, string synchronous = "FULL") =>
         // Checkpoints every 8,192 pages (128 MiB of 16 KiB pages) rather than 1,000: hot index pages
         // are copied back to the database file far less often; the log is cut back to 64 MiB afterwards.
         PooledConnection.Open(
             connectionString,
             (string.Equals(synchronous, "NORMAL", StringComparison.OrdinalIgnoreCase) ? "PRAGMA synchronous = NORMAL; " : "PRAGMA synchronous = FULL; ") +
-            "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;");
+            PageCachePragma + "; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;");
 
     /// <summary>Opens a partition for reading, or null when it was dropped meanwhile; follows a move to the archive.</summary>
     internal static SqliteConnection? TryOpen(Partition p)

@@ -237,6 +237,7 @@ public sealed class TailTests : IDisposable
     [Theory]
     [InlineData(nameof(EmbeddedStoreOptions.MergeRows), "Store:Embedded:MergeRows")]
     [InlineData(nameof(EmbeddedStoreOptions.MergeAfter), "Store:Embedded:MergeAfter")]
+    [InlineData(nameof(EmbeddedStoreOptions.MergeCacheMiB), "Store:Embedded:MergeCacheMiB")]
     [InlineData(nameof(EmbeddedStoreOptions.Synchronous), "Store:Embedded:Synchronous")]
     public void A_bad_merge_or_durability_setting_is_refused_naming_its_key(string property, string key)
     {
@@ -248,6 +249,9 @@ public sealed class TailTests : IDisposable
                 break;
             case nameof(EmbeddedStoreOptions.MergeAfter):
                 options.MergeAfter = TimeSpan.Zero;
+                break;
+            case nameof(EmbeddedStoreOptions.MergeCacheMiB):
+                options.MergeCacheMiB = 8;
                 break;
             default:
                 options.Synchronous = "OFF";
