@@ -55,41 +55,41 @@ internal static class PartitionSchema
     private const string EventColumnNames =
         "seq, org_id, id, time_ms, action, actor_id, entity_type, entity_id, category, source, outcome, ai, actor_name, actor_email, entity_name, doc";
 
-    public const string Create = $$"""
+    /// <summary>
+    /// An indexed table (<c>events</c>, <c>events_mid</c>; the name stands for <c>{t}</c>): its indexes,
+    /// and the triggers that refuse an update and an insert replacing a row (its DELETE guard differs).
+    /// </summary>
+    private const string IndexedTable = $$"""
+        CREATE TABLE IF NOT EXISTS {t} ({{EventColumns}});
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_{t}_org_id ON {t} (org_id, id);
+        CREATE INDEX IF NOT EXISTS ix_{t}_time ON {t} ({{TimeKey}});
+        CREATE INDEX IF NOT EXISTS ix_{t}_action ON {t} (org_id, action, time_ms, id);
+        CREATE INDEX IF NOT EXISTS ix_{t}_actor ON {t} (org_id, actor_id, time_ms, id);
+        CREATE INDEX IF NOT EXISTS ix_{t}_entity_id ON {t} (org_id, entity_id, time_ms, id);
+        CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER IF NOT EXISTS {t}_no_replace BEFORE INSERT ON {t}
+        WHEN EXISTS (SELECT 1 FROM {t} WHERE seq = NEW.seq)
+          OR EXISTS (SELECT 1 FROM {t} WHERE org_id = NEW.org_id AND id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
+
+        """;
+
+    public static readonly string Create = """
         PRAGMA page_size = 16384;
         PRAGMA journal_mode = WAL;
-        CREATE TABLE IF NOT EXISTS events ({{EventColumns}});
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_events_org_id ON events (org_id, id);
-        CREATE INDEX IF NOT EXISTS ix_events_time ON events ({{TimeKey}});
-        CREATE INDEX IF NOT EXISTS ix_events_action ON events (org_id, action, time_ms, id);
-        CREATE INDEX IF NOT EXISTS ix_events_actor ON events (org_id, actor_id, time_ms, id);
-        CREATE INDEX IF NOT EXISTS ix_events_entity_id ON events (org_id, entity_id, time_ms, id);
+
+        """ + IndexedTable.Replace("{t}", "events", StringComparison.Ordinal) + """
         CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5 (
             body, content = '', detail = none, columnsize = 0,
             tokenize = 'unicode61 remove_diacritics 0');
-        CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: DELETE is not allowed'); END;
-        CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
-        WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
-          OR EXISTS (SELECT 1 FROM events WHERE org_id = NEW.org_id AND id = NEW.id)
-        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
-        CREATE TABLE IF NOT EXISTS events_mid ({{EventColumns}});
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_events_mid_org_id ON events_mid (org_id, id);
-        CREATE INDEX IF NOT EXISTS ix_events_mid_time ON events_mid ({{TimeKey}});
-        CREATE INDEX IF NOT EXISTS ix_events_mid_action ON events_mid (org_id, action, time_ms, id);
-        CREATE INDEX IF NOT EXISTS ix_events_mid_actor ON events_mid (org_id, actor_id, time_ms, id);
-        CREATE INDEX IF NOT EXISTS ix_events_mid_entity_id ON events_mid (org_id, entity_id, time_ms, id);
-        CREATE TRIGGER IF NOT EXISTS events_mid_no_update BEFORE UPDATE ON events_mid
-        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;
+
+        """ + IndexedTable.Replace("{t}", "events_mid", StringComparison.Ordinal) + $$"""
         CREATE TRIGGER IF NOT EXISTS events_mid_no_delete BEFORE DELETE ON events_mid
         WHEN NOT EXISTS (SELECT 1 FROM events WHERE seq = OLD.seq AND id = OLD.id AND org_id = OLD.org_id)
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a row leaves events_mid only once it is in events'); END;
-        CREATE TRIGGER IF NOT EXISTS events_mid_no_replace BEFORE INSERT ON events_mid
-        WHEN EXISTS (SELECT 1 FROM events_mid WHERE seq = NEW.seq)
-          OR EXISTS (SELECT 1 FROM events_mid WHERE org_id = NEW.org_id AND id = NEW.id)
-        BEGIN SELECT RAISE(ABORT, 'audit events are append-only: an insert may not replace an event'); END;
         CREATE TABLE IF NOT EXISTS events_tail ({{EventColumns}}, body TEXT NOT NULL);
         CREATE TRIGGER IF NOT EXISTS events_tail_no_update BEFORE UPDATE ON events_tail
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE is not allowed'); END;

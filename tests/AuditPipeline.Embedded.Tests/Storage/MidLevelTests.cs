@@ -1,11 +1,9 @@
 using AuditPipeline.Core.Events;
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 using static AuditPipeline.Embedded.Tests.Support.RawSql;
 
@@ -295,25 +293,9 @@ public sealed class MidLevelTests : IDisposable
         return store;
     }
 
-    private static SqliteAuditStore ReadOnly(string path)
-    {
-        var retention = new RetentionOptions();
-        return new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = path, ReadOnly = true }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
-    }
+    private static SqliteAuditStore ReadOnly(string path) => Stores.OpenReadOnly(path);
 
-    private static async Task<List<AuditEvent>> All(IAuditStore store)
-    {
-        var all = new List<AuditEvent>();
-        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = "org_t" }, Ct))
-        {
-            all.Add(e);
-        }
-
-        return all;
-    }
+    private static Task<List<AuditEvent>> All(IAuditStore store) => Stores.All(store, "org_t", Ct);
 
     private (long Events, long Mid, long Tail) Counts() => Counts(Path.Combine(_dir.Path, File));
 

@@ -218,11 +218,7 @@ public sealed class TailTests : IDisposable
         var events = Enumerable.Range(0, 30).Select(i => Some.Event(orgId: "org_t", time: Nov.AddMinutes(i))).ToList();
         using var writer = Stores.Open(_dir.Path);
         await writer.AppendAsync(events[..10], Ct);
-        var retention = new RetentionOptions();
-        using var reader = new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = _dir.Path, ReadOnly = true }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
+        using var reader = Stores.OpenReadOnly(_dir.Path);
 
         Assert.Equal(10, (await All(reader, "org_t")).Count);
         await writer.AppendAsync(events[10..], Ct);
@@ -264,16 +260,7 @@ public sealed class TailTests : IDisposable
         Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
     }
 
-    private static async Task<List<AuditEvent>> All(IAuditStore store, string org)
-    {
-        var all = new List<AuditEvent>();
-        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = org }, Ct))
-        {
-            all.Add(e);
-        }
-
-        return all;
-    }
+    private static Task<List<AuditEvent>> All(IAuditStore store, string org) => Stores.All(store, org, Ct);
 
     private SqliteAuditStore OpenMergingAfter(TimeSpan mergeAfter)
     {

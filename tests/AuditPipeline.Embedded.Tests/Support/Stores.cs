@@ -1,4 +1,6 @@
+using AuditPipeline.Core.Events;
 using AuditPipeline.Core.Retention;
+using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
 using Microsoft.Extensions.Options;
 
@@ -29,5 +31,27 @@ internal static class Stores
             Options.Create(options),
             registry ?? new RetentionPlanRegistry(Options.Create(retention)),
             Options.Create(retention));
+    }
+
+    /// <summary>A read-only store on <paramref name="path"/>, as another process (verify, the api beside a writer) opens it.</summary>
+    public static SqliteAuditStore OpenReadOnly(string path)
+    {
+        var retention = new RetentionOptions();
+        return new SqliteAuditStore(
+            Options.Create(new EmbeddedStoreOptions { Path = path, ReadOnly = true }),
+            new RetentionPlanRegistry(Options.Create(retention)),
+            Options.Create(retention));
+    }
+
+    /// <summary>Every event of <paramref name="org"/>, newest first, as the stream gives them.</summary>
+    public static async Task<List<AuditEvent>> All(IAuditStore store, string org, CancellationToken ct)
+    {
+        var all = new List<AuditEvent>();
+        await foreach (var e in store.StreamAsync(new AuditQuery { OrgId = org }, ct))
+        {
+            all.Add(e);
+        }
+
+        return all;
     }
 }
