@@ -1,9 +1,7 @@
-using AuditPipeline.Core.Retention;
 using AuditPipeline.Core.Storage;
 using AuditPipeline.Embedded.Storage;
 using AuditPipeline.Embedded.Tests.Support;
 using AuditPipeline.Testing;
-using Microsoft.Extensions.Options;
 
 namespace AuditPipeline.Embedded.Tests.Storage;
 
@@ -105,14 +103,7 @@ public sealed class ReadOnlyStoreTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "archive")));
     }
 
-    private static SqliteAuditStore OpenReadOnly(string path)
-    {
-        var retention = new RetentionOptions();
-        return new SqliteAuditStore(
-            Options.Create(new EmbeddedStoreOptions { Path = path, ReadOnly = true }),
-            new RetentionPlanRegistry(Options.Create(retention)),
-            Options.Create(retention));
-    }
+    private static SqliteAuditStore OpenReadOnly(string path) => Stores.OpenReadOnly(path);
 
     private static async Task<List<Core.Events.AuditEvent>> AllAsync(IAuditStore store, string orgId)
     {
