@@ -54,7 +54,10 @@ public sealed class InboxRotationTests : IDisposable
                     // copytruncate (with the producer paused across the copy, as logrotate cannot promise).
                     ShiftRotated();
                     File.Copy(Inbox(Crm), Inbox(Crm + ".1"));
-                    await using (File.Open(Inbox(Crm), FileMode.Truncate))
+
+                    // Shared, as logrotate's truncate takes no lock: .NET's default (FileShare.None) takes an
+                    // exclusive advisory lock, refused while the worker has the file open (flaky, CI 2026-12-03).
+                    await using (new FileStream(Inbox(Crm), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
                     {
                     }
 

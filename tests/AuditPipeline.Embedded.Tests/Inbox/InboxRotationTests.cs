@@ -66,7 +66,7 @@ public sealed class InboxRotationTests : IDisposable
 
         Append(Name, Lines(4, 5));
         File.Copy(Path(Name), Path(Name + ".1"));
-        using (File.Open(Path(Name), FileMode.Truncate))
+        using (new FileStream(Path(Name), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
         {
         }
 
