@@ -159,7 +159,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
-            LogMergeFailed(ex, p.Name, p.TailRows);
+            LogMergeFailed(ex, p.Name, p.TailRows, p.MidRows);
         }
     }
 
@@ -227,6 +227,6 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not merge the tail of partition {Partition} ({Rows} rows) into its indexes; the rows stay readable and the merge is tried again")]
-    private partial void LogMergeFailed(Exception ex, string partition, long rows);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not merge partition {Partition} ({Rows} rows in its tail, {MidRows} in events_mid) into its indexes; the rows stay readable and the merge is tried again")]
+    private partial void LogMergeFailed(Exception ex, string partition, long rows, long midRows);
 }
