@@ -183,34 +183,13 @@ public sealed class MidLevelTests : IDisposable
     public async Task Reads_while_rows_move_through_three_tables_never_miss_or_repeat_an_event()
     {
         using var store = Open(_dir.Path);
-        await store.AppendAsync(Live(128), Ct);
+        var live = Live(128);
+        await store.AppendAsync(live, Ct);
         var events = Enumerable.Range(1, 24).SelectMany(k => Spread(50, seed: k)).ToList();
-        var appended = 128;
-        var writer = Task.Run(
-            async () =>
-            {
-                foreach (var chunk in events.Chunk(25))
-                {
-                    await store.AppendAsync(chunk, Ct);
-                    Volatile.Write(ref appended, Volatile.Read(ref appended) + chunk.Length);
-                }
-            },
-            Ct);
-
-        var reads = 0;
         var sawMid = false;
-        while (!writer.IsCompleted || reads == 0)
-        {
-            var before = Volatile.Read(ref appended);
-            var seen = await All(store);
-            var after = Volatile.Read(ref appended);
-            Assert.Equal(seen.Count, seen.Select(e => e.Id).Distinct(StringComparer.Ordinal).Count());
-            Assert.InRange(seen.Count, before, after + 25);
-            sawMid |= store.Partitions.Single().MidRows > 0;
-            reads++;
-        }
 
-        await writer;
+        await Stores.ReadWhileAppending(store, "org_t", live, events, Ct, () => sawMid |= store.Partitions.Single().MidRows > 0);
+
         var (inEvents, inMid, inTail) = Counts();
         Assert.True(sawMid || inMid > 0, "rows must have gone through events_mid");
         Assert.Equal(128 + events.Count, inEvents + inMid + inTail);

@@ -153,34 +153,9 @@ public sealed class TailTests : IDisposable
     {
         using var store = Stores.Open(_dir.Path, mergeRows: 64);
         var events = Enumerable.Range(0, 2_000).Select(i => Some.Event(orgId: "org_t", time: Nov.AddSeconds(i))).ToList();
-        var appended = 0;
-        var writer = Task.Run(
-            async () =>
-            {
-                foreach (var chunk in events.Chunk(25))
-                {
-                    await store.AppendAsync(chunk, Ct);
-                    Volatile.Write(ref appended, Volatile.Read(ref appended) + chunk.Length);
-                }
-            },
-            Ct);
 
-        var reads = 0;
-        while (!writer.IsCompleted || reads == 0)
-        {
-            var before = Volatile.Read(ref appended);
-            var seen = await All(store, "org_t");
-            var after = Volatile.Read(ref appended);
-            Assert.Equal(seen.Count, seen.Select(e => e.Id).Distinct(StringComparer.Ordinal).Count());
-            // At most the one batch being appended (committed, not yet counted) more than was counted.
-            Assert.InRange(seen.Count, before, after + 25);
+        await Stores.ReadWhileAppending(store, "org_t", [], events, Ct);
 
-            // Every event appended before this read began is among the ones it returned.
-            Assert.Equal(events.Take(before).Select(e => e.Id).Order(StringComparer.Ordinal), seen.Select(e => e.Id).Where(id => events.Take(before).Any(x => x.Id == id)).Order(StringComparer.Ordinal));
-            reads++;
-        }
-
-        await writer;
         Assert.Equal(2_000, (await All(store, "org_t")).Count);
     }
 

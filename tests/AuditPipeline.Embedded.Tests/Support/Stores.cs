@@ -54,4 +54,46 @@ internal static class Stores
 
         return all;
     }
+
+    /// <summary>
+    /// Appends <paramref name="events"/> in chunks of 25 on another task while reading every event of
+    /// <paramref name="org"/> over and over, until the appends are done. Each read holds no event twice,
+    /// at least every event appended before it began and at most one batch more than were counted when
+    /// it ended; <paramref name="afterEachRead"/> runs after each. <paramref name="stored"/> are already in the store.
+    /// </summary>
+    public static async Task ReadWhileAppending(IAuditStore store, string org, IReadOnlyList<AuditEvent> stored, IReadOnlyList<AuditEvent> events, CancellationToken ct, Action? afterEachRead = null)
+    {
+        const int chunk = 25;
+        var all = stored.Concat(events).ToList();
+        var appended = stored.Count;
+        var writer = Task.Run(
+            async () =>
+            {
+                foreach (var batch in events.Chunk(chunk))
+                {
+                    await store.AppendAsync(batch, ct);
+                    Volatile.Write(ref appended, Volatile.Read(ref appended) + batch.Length);
+                }
+            },
+            ct);
+
+        var reads = 0;
+        while (!writer.IsCompleted || reads == 0)
+        {
+            var before = Volatile.Read(ref appended);
+            var seen = await All(store, org, ct);
+            var after = Volatile.Read(ref appended);
+            Assert.Equal(seen.Count, seen.Select(e => e.Id).Distinct(StringComparer.Ordinal).Count());
+            // At most the one batch being appended (committed, not yet counted) more than was counted.
+            Assert.InRange(seen.Count, before, after + chunk);
+
+            // Every event appended before this read began is among the ones it returned.
+            var seenIds = seen.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+            Assert.All(all.Take(before), e => Assert.Contains(e.Id, seenIds));
+            afterEachRead?.Invoke();
+            reads++;
+        }
+
+        await writer;
+    }
 }
