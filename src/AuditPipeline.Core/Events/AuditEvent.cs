@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace AuditPipeline.Core.Events;
 
@@ -37,14 +38,33 @@ public sealed record AuditEvent
 
     public IReadOnlyList<AuditChange> Changes { get; init; } = [];
 
-    public JsonElement? Before { get; init; }
+    private JsonSlot _before;
+    private JsonSlot _after;
+    private JsonSlot _details = new(AuditJson.EmptyObject);
 
-    public JsonElement? After { get; init; }
+    [JsonIgnore]
+    public JsonElement? Before { get => _before.Value; init => _before = new JsonSlot(value); }
+
+    [JsonInclude]
+    [JsonPropertyName("before")]
+    internal JsonSlot BeforeJson { get => _before; init => _before = value; }
+
+    [JsonIgnore]
+    public JsonElement? After { get => _after.Value; init => _after = new JsonSlot(value); }
+
+    [JsonInclude]
+    [JsonPropertyName("after")]
+    internal JsonSlot AfterJson { get => _after; init => _after = value; }
 
     public AuditAi? Ai { get; init; }
 
     /// <summary>Kind-specific extras, always a JSON object.</summary>
-    public JsonElement Details { get; init; } = AuditJson.EmptyObject;
+    [JsonIgnore]
+    public JsonElement Details { get => _details.Value ?? AuditJson.Null; init => _details = new JsonSlot(value); }
+
+    [JsonInclude]
+    [JsonPropertyName("details")]
+    internal JsonSlot DetailsJson { get => _details; init => _details = value; }
 
     /// <summary>When the pipeline took it.</summary>
     public required DateTimeOffset ReceivedAt { get; init; }

@@ -9,6 +9,9 @@ public static class AuditJson
 {
     public static JsonElement EmptyObject { get; } = JsonDocument.Parse("{}").RootElement.Clone();
 
+    /// <summary>The JSON null, what a document's <c>"details": null</c> reads as.</summary>
+    internal static JsonElement Null { get; } = JsonDocument.Parse("null").RootElement.Clone();
+
     public static JsonSerializerOptions Options => AuditJsonContext.Default.Options;
 
     public static string Serialize(AuditEvent e) => JsonSerializer.Serialize(e, AuditJsonContext.Default.AuditEvent);

@@ -45,10 +45,16 @@ internal static class AiNormalizer
         var failed = m.LenientString(RawField.status) == "failed";
         var json = EventJson.Start();
         var changesItem = m.AddTo(json, RawField.changes, JsonValueKind.Array);
-        var errorItem = failed ? m.AddTo(json, RawField.error) : -1;
+        var details = new EventDetails(json);
+        if (failed)
+        {
+            // A failed call's details: its error as given (nothing when it is null or absent).
+            details.AddRaw("error", m.RawOf(RawField.error));
+        }
+
+        var detailsItem = details.End();
         json.Build();
-        var changes = Changes(json.Item(changesItem));
-        var details = failed && json.Item(errorItem) is { } error ? ErrorDetails(error) : AuditJson.EmptyObject;
+        var changes = changesItem < 0 ? [] : Changes(json.Memory(changesItem));
 
         var e = new AuditEvent
         {
@@ -65,48 +71,77 @@ internal static class AiNormalizer
             Ip = null,
             UserAgent = null,
             Changes = changes,
-            Before = null,
-            After = null,
             Ai = new AuditAi(true, conversationId, messageId, tool),
-            Details = details,
+            DetailsJson = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);
     }
 
-    /// <summary>A failed call's details: its error as given, in a document of its own.</summary>
-    private static JsonElement ErrorDetails(JsonElement error)
-    {
-        var json = EventJson.Start();
-        var details = new EventDetails(json);
-        details.Add("error", error);
-        var item = details.End();
-        json.Build();
-        return EventDetails.Of(json, item);
-    }
-
-    /// <summary>The assistant states its changes directly: from → before, to → after (elements of the changes' own document).</summary>
-    private static List<AuditChange> Changes(JsonElement? raw)
+    /// <summary>
+    /// The assistant states its changes directly: from → before, to → after, slices of the changes'
+    /// own bytes. Items that are not objects, or whose <c>field</c> is not a string, are skipped; of a
+    /// repeated member the last one counts, names compare by their decoded text.
+    /// </summary>
+    private static List<AuditChange> Changes(ReadOnlyMemory<byte> array)
     {
         var changes = new List<AuditChange>();
-        if (raw is not { ValueKind: JsonValueKind.Array } array)
+        var span = array.Span;
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = StorableJson.MaxDepth });
+        reader.Read();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            return changes;
-        }
-
-        foreach (var item in array.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("field", out var field) || field.ValueKind != JsonValueKind.String)
+            if (reader.TokenType != JsonTokenType.StartObject)
             {
+                reader.Skip();
                 continue;
             }
 
-            changes.Add(new AuditChange(field.GetString()!, Value(item, "from"), Value(item, "to")));
+            string? field = null;
+            Range? from = null;
+            Range? to = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var member = reader.ValueTextEquals("field"u8) ? 0 : reader.ValueTextEquals("from"u8) ? 1 : reader.ValueTextEquals("to"u8) ? 2 : -1;
+                reader.Read();
+                var type = reader.TokenType;
+                var start = (int)reader.TokenStartIndex;
+                var text = member == 0 && type == JsonTokenType.String ? reader.GetString() : null;
+                int end;
+                if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                    end = (int)reader.BytesConsumed;
+                }
+                else
+                {
+                    end = start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
+                }
+
+                var value = type == JsonTokenType.Null ? (Range?)null : new Range(start, end);
+                switch (member)
+                {
+                    case 0:
+                        field = text;
+                        break;
+                    case 1:
+                        from = value;
+                        break;
+                    case 2:
+                        to = value;
+                        break;
+                }
+            }
+
+            if (field is not null)
+            {
+                changes.Add(new AuditChange(field, Slot(array, from), Slot(array, to)));
+            }
         }
 
         return changes;
     }
 
-    private static JsonElement? Value(JsonElement item, string name) =>
-        item.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+    private static JsonSlot Slot(ReadOnlyMemory<byte> array, Range? value) =>
+        value is { } r ? new JsonSlot(new RawJson(array[r])) : default;
 }

@@ -116,7 +116,7 @@ internal static class AuthNormalizer
             Before = null,
             After = null,
             Ai = null,
-            Details = EventDetails.Of(json, detailsItem),
+            DetailsJson = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !known);

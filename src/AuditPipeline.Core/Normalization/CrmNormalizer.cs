@@ -52,10 +52,10 @@ internal static class CrmNormalizer
             Ip = from.Ip,
             UserAgent = from.UserAgent,
             Changes = changes,
-            Before = before,
-            After = after,
+            BeforeJson = before,
+            AfterJson = after,
             Ai = null,
-            Details = EventDetails.Of(json, detailsItem),
+            DetailsJson = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownObjects.Contains(obj) || !KnownVerbs.Contains(verb));

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -36,11 +35,11 @@ internal static class EnvelopeRules
     public static (int Before, int After) AddBeforeAfter(in RawMessage m, EventJson json) =>
         (m.AddTo(json, RawField.before), m.AddTo(json, RawField.after));
 
-    /// <summary>Once the event's document is built: the record's before and after and the changes between them.</summary>
-    public static (JsonElement? Before, JsonElement? After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
+    /// <summary>Once the event's JSON is built: the record's before and after and the changes between them.</summary>
+    public static (JsonSlot Before, JsonSlot After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
     {
         var before = json.Item(items.Before);
         var after = json.Item(items.After);
-        return (before, after, ChangeSet.Compute(before, after));
+        return (new JsonSlot(before), new JsonSlot(after), ChangeSet.Compute(before?.Element, after?.Element));
     }
 }

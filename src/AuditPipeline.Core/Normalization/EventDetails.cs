@@ -26,28 +26,45 @@ internal struct EventDetails(EventJson json)
         Writer.WriteString(name, value);
     }
 
-    public void Add(string name, JsonElement? value)
+    /// <summary>A member whose value is raw JSON (validated by the message's reader); nothing when <paramref name="raw"/> is empty.</summary>
+    public void AddRaw(string name, ReadOnlySpan<byte> raw)
     {
-        if (value is not { } v || !Claim(name))
+        if (raw.IsEmpty || !Claim(name))
         {
             return;
         }
 
         Writer.WritePropertyName(name);
-        v.WriteTo(Writer);
+        Writer.WriteRawValue(raw, skipInputValidation: true);
     }
 
-    /// <summary>Every member of <paramref name="obj"/>, with its key as given (first one wins on a clash).</summary>
-    public void AddMembers(JsonElement? obj)
+    /// <summary>Every member of the raw object <paramref name="obj"/>, with its key as given (first one wins on a clash); nothing when it is empty.</summary>
+    public void AddMembers(ReadOnlySpan<byte> obj)
     {
-        if (obj is not { ValueKind: JsonValueKind.Object } o)
+        if (obj.IsEmpty)
         {
             return;
         }
 
-        foreach (var p in o.EnumerateObject())
+        var reader = new Utf8JsonReader(obj, new JsonReaderOptions { MaxDepth = StorableJson.MaxDepth });
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            Add(p.Name, p.Value);
+            var name = reader.GetString()!;
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            int length;
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                length = (int)reader.BytesConsumed - start;
+            }
+            else
+            {
+                length = reader.ValueSpan.Length + (reader.TokenType == JsonTokenType.String ? 2 : 0);
+            }
+
+            AddRaw(name, obj.Slice(start, length));
         }
     }
 
@@ -63,8 +80,8 @@ internal struct EventDetails(EventJson json)
         return json.Added();
     }
 
-    /// <summary>The details once the event's document is built: the item <see cref="End"/> gave, else the shared empty object.</summary>
-    public static JsonElement Of(EventJson json, int index) => json.Item(index) ?? AuditJson.EmptyObject;
+    /// <summary>The details once the event's JSON is built: the item <see cref="End"/> gave, else the shared empty object.</summary>
+    public static JsonSlot Of(EventJson json, int index) => json.Item(index) is { } raw ? new JsonSlot(raw) : new JsonSlot(AuditJson.EmptyObject);
 
     private Utf8JsonWriter Writer
     {
@@ -72,6 +89,7 @@ internal struct EventDetails(EventJson json)
         {
             if (!_started)
             {
+                json.Begin();
                 json.Writer.WriteStartObject();
                 _started = true;
             }

@@ -1,39 +1,45 @@
 using System.Buffers;
 using System.Text.Json;
+using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
 
 /// <summary>
-/// The one document that holds everything an event keeps as JSON (before, after, the assistant's
-/// changes, details): the values are written as items of one array, which is parsed once into a
-/// document of its own, so each event pays for one document instead of one per value, and nothing
-/// it holds points into the caller's buffer. An item's raw text is exactly the message's bytes (or
-/// the details as written), so the event's JSON is what a separate document per value gave.
+/// The one buffer that holds everything an event keeps as JSON (before, after, the assistant's
+/// changes, details): the values are written one after another (as the items of an array, so one
+/// writer can write them all), copied out once, and handed out as <see cref="RawJson"/> slices of that
+/// copy, so nothing points into the caller's buffer and no document is parsed for the event: the
+/// store writes the bytes and the hash canonicalizes them as they are. An item's bytes are exactly
+/// the message's (or the details as written).
 /// </summary>
 /// <remarks>
-/// One instance per thread, reset by <see cref="Start"/>: the elements it hands out belong to the
-/// document parsed last, which nothing ever disposes (its arrays are left to the garbage collector).
+/// One instance per thread, reset by <see cref="Start"/>; the slices it hands out share one array
+/// per event, which nothing else writes.
 /// </remarks>
 internal sealed class EventJson
 {
-    // A value nests at most 63 levels inside a message; details put it two levels deeper (array, object).
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 2 * StorableJson.MaxDepth };
-
     [ThreadStatic]
     private static EventJson? t_current;
 
     /// <summary>A buffer grown past this by a large before/after is dropped rather than kept by the thread.</summary>
     private const int KeptCapacity = 64 * 1024;
 
+    private const int MaxItems = 4;
+
     private ArrayBufferWriter<byte> _buffer = new(256);
     private readonly Utf8JsonWriter _writer;
-    private readonly JsonElement[] _items = new JsonElement[4];
+    private readonly (int Start, int Length)[] _ranges = new (int, int)[MaxItems];
+    private readonly RawJson?[] _items = new RawJson?[MaxItems];
+    private ReadOnlyMemory<byte> _built;
     private int _count;
+    private int _pendingStart = -1;
 
     private EventJson() => _writer = new Utf8JsonWriter(_buffer);
 
-    /// <summary>The writer a details object is written with, as the next item.</summary>
+    /// <summary>The writer a details object is written with, as the next item (after <see cref="Begin"/>).</summary>
     public Utf8JsonWriter Writer => _writer;
+
+    private int Position => (int)(_writer.BytesCommitted + _writer.BytesPending);
 
     /// <summary>This thread's instance, emptied.</summary>
     public static EventJson Start()
@@ -47,6 +53,8 @@ internal sealed class EventJson
         json._buffer.ResetWrittenCount();
         json._writer.Reset(json._buffer);
         json._count = 0;
+        json._pendingStart = -1;
+        json._built = default;
         Array.Clear(json._items);
         json._writer.WriteStartArray();
         return json;
@@ -56,13 +64,22 @@ internal sealed class EventJson
     public int AddRaw(ReadOnlySpan<byte> raw)
     {
         _writer.WriteRawValue(raw, skipInputValidation: true);
+        _ranges[_count] = (Position - raw.Length, raw.Length);
         return _count++;
     }
 
-    /// <summary>Counts a value just written through <see cref="Writer"/>; returns its item index.</summary>
-    public int Added() => _count++;
+    /// <summary>Marks the start of a value about to be written through <see cref="Writer"/>.</summary>
+    public void Begin() => _pendingStart = Position + (_count > 0 ? 1 : 0);
 
-    /// <summary>Parses what was added; afterwards <see cref="Item"/> gives each value.</summary>
+    /// <summary>Counts the value written through <see cref="Writer"/> since <see cref="Begin"/>; returns its item index.</summary>
+    public int Added()
+    {
+        _ranges[_count] = (_pendingStart, Position - _pendingStart);
+        _pendingStart = -1;
+        return _count++;
+    }
+
+    /// <summary>Copies what was added out of the thread's buffer; afterwards <see cref="Item"/> gives each value.</summary>
     public void Build()
     {
         if (_count == 0)
@@ -72,14 +89,16 @@ internal sealed class EventJson
 
         _writer.WriteEndArray();
         _writer.Flush();
-        var doc = JsonDocument.Parse(_buffer.WrittenSpan.ToArray(), Options);
-        var i = 0;
-        foreach (var item in doc.RootElement.EnumerateArray())
+        _built = _buffer.WrittenSpan.ToArray();
+        for (var i = 0; i < _count; i++)
         {
-            _items[i++] = item;
+            _items[i] = new RawJson(Memory(i));
         }
     }
 
     /// <summary>The item at <paramref name="index"/>, or null for -1 (a value that was not added).</summary>
-    public JsonElement? Item(int index) => index < 0 ? null : _items[index];
+    public RawJson? Item(int index) => index < 0 ? null : _items[index];
+
+    /// <summary>The built bytes of item <paramref name="index"/>, for values inside it (a change's before).</summary>
+    public ReadOnlyMemory<byte> Memory(int index) => _built.Slice(_ranges[index].Start, _ranges[index].Length);
 }

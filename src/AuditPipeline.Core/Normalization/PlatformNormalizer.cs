@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AuditPipeline.Core.Events;
 
 namespace AuditPipeline.Core.Normalization;
@@ -47,10 +48,7 @@ internal static class PlatformNormalizer
         var items = EnvelopeRules.AddBeforeAfter(m, json);
         var details = new EventDetails(json);
         details.Add("requestId", from.RequestId);
-        using (var given = m.ParseObject(RawField.details))
-        {
-            details.AddMembers(given?.RootElement);
-        }
+        details.AddMembers(m.RawOf(RawField.details, JsonValueKind.Object));
 
         var detailsItem = details.End();
         json.Build();
@@ -71,10 +69,10 @@ internal static class PlatformNormalizer
             Ip = from.Ip,
             UserAgent = from.UserAgent,
             Changes = changes,
-            Before = before,
-            After = after,
+            BeforeJson = before,
+            AfterJson = after,
             Ai = null,
-            Details = EventDetails.Of(json, detailsItem),
+            DetailsJson = EventDetails.Of(json, detailsItem),
             ReceivedAt = receivedAt,
         };
         return NormalizeResult.Ok(e, unknownType: !KnownActions.Contains(type));

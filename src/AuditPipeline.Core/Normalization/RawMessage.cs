@@ -325,15 +325,13 @@ internal ref struct RawMessage
     /// its item index, or -1 when absent, JSON null or not of <paramref name="only"/> (when given).
     /// </summary>
     public readonly int AddTo(EventJson json, RawField field, JsonValueKind only = JsonValueKind.Undefined) =>
-        TryGet(field, out var v) && v.Kind != JsonValueKind.Null && (only == JsonValueKind.Undefined || v.Kind == only)
-            ? json.AddRaw(v.Raw(_utf8))
-            : -1;
+        RawOf(field, only) is { IsEmpty: false } raw ? json.AddRaw(raw) : -1;
 
-    /// <summary>A top-level object read only while the event is built (platform details): a document over the message, to dispose; null when not an object.</summary>
-    public readonly JsonDocument? ParseObject(RawField field) =>
-        TryGet(field, out var v) && v.Kind == JsonValueKind.Object
-            ? JsonDocument.Parse(_memory.Slice(v.Start, v.Length), new JsonDocumentOptions { MaxDepth = StorableJson.MaxDepth })
-            : null;
+    /// <summary>The bytes of a top-level field that is not null (and is <paramref name="only"/>, when given); empty otherwise.</summary>
+    public readonly ReadOnlySpan<byte> RawOf(RawField field, JsonValueKind only = JsonValueKind.Undefined) =>
+        TryGet(field, out var v) && v.Kind != JsonValueKind.Null && (only == JsonValueKind.Undefined || v.Kind == only)
+            ? v.Raw(_utf8)
+            : default;
 
     /// <summary>A required ISO-8601 instant (Z or an offset), truncated to UTC milliseconds.</summary>
     public DateTimeOffset RequiredInstant(RawField field)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Integrity;
 using AuditPipeline.Core.Normalization;
 using FsCheck;
 using FsCheck.Fluent;
@@ -14,8 +15,9 @@ namespace AuditPipeline.Core.Tests.Normalization;
 /// The single-pass normalizer against the JsonDocument one it replaced (kept verbatim in Oracle/):
 /// generated and hostile messages (every field removed, retyped, duplicated, renamed with escapes;
 /// nested members likewise; deep nesting, huge numbers, lone surrogates, NUL, invalid UTF-8, cut or
-/// padded bytes, implausible times) must give the same result, byte for byte: the event's JSON and
-/// whether its type is unknown, or the same reject reason and sentence.
+/// padded bytes, implausible times, whitespace inside kept values) must give the same result, byte for
+/// byte: the event's JSON, its integrity hash and whether its type is unknown, or the same reject
+/// reason and sentence.
 /// </summary>
 public class NormalizationDifferentialTests
 {
@@ -49,6 +51,9 @@ public class NormalizationDifferentialTests
         "{\"channel\":\"api\",\"ip\":\"1.2.3.4\",\"user_agent\":7,\"request_id\":\"r\"}", "{\"rows\":1,\"rows\":2,\"requestId\":\"q\"}",
         "[{\"field\":\"a\",\"from\":1,\"to\":2},{\"field\":5},3,{\"field\":\"b\",\"from\":null,\"to\":{\"x\":[1]}},{\"field\":\"b\",\"field\":\"c\",\"to\":1}]",
         "[{\"field\":\"a\",\"from\":1,\"from\":\"\\u00e9\",\"to\":null}]",
+        "{ \"stage\" : \"Demo Scheduled\" ,\"amount\":\t1000, \"x\": [1, {\"y\" : null}] }",
+        "[ {\"field\" : \"a\", \"from\" : [ 1 ] , \"to\" : { \"x\" : \"a+b\" } }, {\"fi\\u0065ld\":\"c\",\"to\":\"\\u00e9\"} ]",
+        "{\"stage\":\"Demo\\u0020Scheduled\",\"amount\":1e3,\"n\":-0.0,\"\\u0061mount\":10E2}",
     ];
 
     [Property(MaxTest = 3000)]
@@ -99,7 +104,7 @@ public class NormalizationDifferentialTests
 
     /// <summary>Everything a caller or the store can see of a result, as one string.</summary>
     private static string Outcome(NormalizeResult r) => r.IsSuccess
-        ? $"event unknown={r.IsUnknownType} {AuditJson.Serialize(r.Event)}"
+        ? $"event unknown={r.IsUnknownType} {AuditJson.Serialize(r.Event)} hash={EventHash.ComputeHex(r.Event)}"
         : $"reject {r.Reason.Label()} {r.Error}";
 
     private static string Nest(int depth) => new string('[', depth) + "1" + new string(']', depth);

@@ -1,0 +1,126 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace AuditPipeline.Core.Events;
+
+/// <summary>
+/// One JSON value an event keeps as JSON (before, after, details, a change's values), held as the
+/// bytes it came in. The store writes and the integrity hash canonicalizes those bytes directly;
+/// a <see cref="JsonElement"/> is parsed from them only when something asks for one (an API reading
+/// an event in memory, a test), once, whichever thread asks first.
+/// </summary>
+/// <remarks>The bytes are exactly one valid JSON value (the normalizer's reader validated them) and never change.</remarks>
+internal sealed class RawJson
+{
+    // A value nests at most 63 levels inside a message; a stored event nests it a few levels deeper.
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 128 };
+
+    /// <summary>
+    /// Bytes that System.Text.Json's default encoder does not write as they are (it escapes them), a
+    /// backslash (an escape it may write differently), and anything outside printable ASCII.
+    /// </summary>
+    private static readonly SearchValues<byte> NotAsWritten = SearchValues.Create(NotAsWrittenBytes());
+
+    private static readonly SearchValues<byte> QuoteOrSpace = SearchValues.Create("\" \t\r\n"u8);
+
+    private readonly ReadOnlyMemory<byte> _utf8;
+    private JsonDocument? _doc;
+    private int _asWritten;
+
+    public RawJson(ReadOnlyMemory<byte> utf8) => _utf8 = utf8;
+
+    public ReadOnlySpan<byte> Utf8 => _utf8.Span;
+
+    public JsonElement Element => (Volatile.Read(ref _doc) ?? Parse()).RootElement;
+
+    /// <summary>Whether an element has been parsed (tests hold the store's path to parsing none).</summary>
+    internal bool IsParsed => Volatile.Read(ref _doc) is not null;
+
+    /// <summary>
+    /// Whether the bytes are exactly what a <see cref="Utf8JsonWriter"/> with default options writes
+    /// for the element (no whitespace between tokens, no character the encoder escapes), so writing
+    /// them as they are gives the same document as writing the element; computed once.
+    /// </summary>
+    public bool IsAsWritten
+    {
+        get
+        {
+            var known = Volatile.Read(ref _asWritten);
+            if (known == 0)
+            {
+                known = AsWritten(_utf8.Span) ? 1 : 2;
+                Volatile.Write(ref _asWritten, known);
+            }
+
+            return known == 1;
+        }
+    }
+
+    /// <summary>Writes the value: its bytes when they are what the writer would write, else the element.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        if (IsAsWritten)
+        {
+            writer.WriteRawValue(_utf8.Span, skipInputValidation: true);
+        }
+        else
+        {
+            Element.WriteTo(writer);
+        }
+    }
+
+    internal static bool AsWritten(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IndexOfAny(NotAsWritten) >= 0)
+        {
+            return false;
+        }
+
+        // Without backslashes every quote opens or closes a string: whitespace must be inside one.
+        var inString = false;
+        var i = 0;
+        while (i < utf8.Length)
+        {
+            var k = utf8[i..].IndexOfAny(QuoteOrSpace);
+            if (k < 0)
+            {
+                return true;
+            }
+
+            i += k;
+            if (utf8[i] == (byte)'"')
+            {
+                inString = !inString;
+            }
+            else if (!inString)
+            {
+                return false;
+            }
+
+            i++;
+        }
+
+        return true;
+    }
+
+    private JsonDocument Parse()
+    {
+        var doc = JsonDocument.Parse(_utf8, Options);
+        return Interlocked.CompareExchange(ref _doc, doc, null) ?? doc;
+    }
+
+    private static byte[] NotAsWrittenBytes()
+    {
+        var bytes = new List<byte>();
+        for (var b = 0; b < 256; b++)
+        {
+            // Tab, CR and LF are whitespace between tokens (checked above); inside a string they are escaped.
+            if (b is < 0x20 and not ((byte)'\t' or (byte)'\r' or (byte)'\n') || b >= 0x7F || "\\&'+<>`".Contains((char)b, StringComparison.Ordinal))
+            {
+                bytes.Add((byte)b);
+            }
+        }
+
+        return [.. bytes];
+    }
+}
