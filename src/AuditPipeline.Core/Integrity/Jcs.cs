@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Runtime.InteropServices;
@@ -68,7 +69,7 @@ public static class Jcs
 
                 break;
             case JsonValueKind.Number:
-                WriteNumber(output, element);
+                WriteNumber(output, JsonMarshal.GetRawUtf8Value(element));
                 break;
             case JsonValueKind.True:
                 Put(output, "true"u8);
@@ -182,10 +183,13 @@ public static class Jcs
         Put(output, "}"u8);
     }
 
-    private static void WriteNumber(IBufferWriter<byte> output, JsonElement element)
+    /// <summary>
+    /// The canonical form of one JSON number literal, <paramref name="raw"/> as it stands in the text. The one
+    /// number rule of every canonical writer here (the element path, and JcsRaw on raw text), so they cannot drift.
+    /// </summary>
+    internal static void WriteNumber(IBufferWriter<byte> output, ReadOnlySpan<byte> raw)
     {
         // Fast path: a plain integer of at most 15 digits prints as itself in ECMAScript (except -0).
-        var raw = JsonMarshal.GetRawUtf8Value(element);
         var digits = raw.Length - (raw[0] == (byte)'-' ? 1 : 0);
         if (digits <= 15 && raw.IndexOfAnyExcept(IntegerChars) < 0 && !raw.SequenceEqual("-0"u8))
         {
@@ -193,15 +197,22 @@ public static class Jcs
             return;
         }
 
-        var text = element.TryGetDouble(out var d) && double.IsFinite(d)
-            ? FormatNumber(d)
-            // Beyond double's range I-JSON has no meaning for it; the literal is kept as given, so the
-            // hash stays a pure function of the document rather than an error that would block ingest.
-            : element.GetRawText();
-        PutAscii(output, text);
+        // Exactly JsonElement.TryGetDouble: System.Text.Json's JsonDocument parses a number's bytes with
+        // Utf8Parser and takes the double only when every byte was consumed. A literal beyond double's
+        // range parses to an infinity.
+        if (Utf8Parser.TryParse(raw, out double d, out var consumed) && consumed == raw.Length && double.IsFinite(d))
+        {
+            PutAscii(output, FormatNumber(d));
+            return;
+        }
+
+        // Beyond double's range I-JSON has no meaning for it; the literal is kept as given, so the hash
+        // stays a pure function of the document rather than an error that would block ingest.
+        output.Write(raw);
     }
 
-    private static void WriteString(IBufferWriter<byte> output, string value)
+    /// <summary>A JSON string of <paramref name="value"/> with the minimal escapes of RFC 8785 section 3.2.2.2.</summary>
+    internal static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> value)
     {
         var sb = new StringBuilder(value.Length + 2);
         sb.Append('"');
