@@ -8,7 +8,8 @@ namespace AuditPipeline.Core.Integrity;
 /// Writes the RFC 8785 canonical JSON of an <see cref="AuditEvent"/> straight from its members, without
 /// serializing and parsing it back. The event's own members are fixed, so they are written here in JCS
 /// order (names sorted by UTF-16 code units) with JCS string rules; only the free-form JSON parts
-/// (before, after, details, the changes' values) go through the general <see cref="Jcs"/> writer. The
+/// (before, after, details, the changes' values) go through the general writers: <see cref="JcsRaw"/>
+/// from the bytes a normalized event holds, <see cref="Jcs"/> from an element. The
 /// output must equal <c>Jcs.Canonicalize(AuditJson.SerializeToUtf8Bytes(e))</c> byte for byte (a property
 /// test holds it to that); anything this writer cannot reproduce exactly (a string that is not valid
 /// UTF-16, an undefined JSON element) makes <see cref="TryWrite"/> answer false, and the caller takes the
@@ -16,6 +17,11 @@ namespace AuditPipeline.Core.Integrity;
 /// </summary>
 public static class CanonicalEventWriter
 {
+    private const int KeptScratch = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
     /// <summary>Writes the canonical bytes of <paramref name="e"/>; false (output partly written) where only the reference path is exact.</summary>
     public static bool TryWrite(IBufferWriter<byte> output, AuditEvent e)
     {
@@ -23,12 +29,12 @@ public static class CanonicalEventWriter
         // entity, eventType, id, ip, orgId, outcome, receivedAt, source, time, userAgent.
         return Raw(output, "{\"action\":"u8) && Str(output, e.Action)
             && Raw(output, ",\"actor\":"u8) && Actor(output, e.Actor)
-            && Raw(output, ",\"after\":"u8) && Element(output, e.After)
+            && Raw(output, ",\"after\":"u8) && Element(output, e.AfterJson)
             && Raw(output, ",\"ai\":"u8) && Ai(output, e.Ai)
-            && Raw(output, ",\"before\":"u8) && Element(output, e.Before)
+            && Raw(output, ",\"before\":"u8) && Element(output, e.BeforeJson)
             && Raw(output, ",\"category\":"u8) && Str(output, e.Category)
             && Raw(output, ",\"changes\":"u8) && Changes(output, e.Changes)
-            && Raw(output, ",\"details\":"u8) && Element(output, e.Details)
+            && Raw(output, ",\"details\":"u8) && Element(output, e.DetailsJson)
             && Raw(output, ",\"entity\":"u8) && Entity(output, e.Entity)
             && Raw(output, ",\"eventType\":"u8) && Str(output, e.EventType)
             && Raw(output, ",\"id\":"u8) && Str(output, e.Id)
@@ -86,8 +92,8 @@ public static class CanonicalEventWriter
 
             var ok = c is null
                 ? Raw(output, "null"u8)
-                : Raw(output, "{\"after\":"u8) && Element(output, c.After)
-                  && Raw(output, ",\"before\":"u8) && Element(output, c.Before)
+                : Raw(output, "{\"after\":"u8) && Element(output, c.AfterJson)
+                  && Raw(output, ",\"before\":"u8) && Element(output, c.BeforeJson)
                   && Raw(output, ",\"field\":"u8) && Str(output, c.Field)
                   && Raw(output, "}"u8);
             if (!ok)
@@ -97,6 +103,34 @@ public static class CanonicalEventWriter
         }
 
         return Raw(output, "]"u8);
+    }
+
+    private static bool Element(IBufferWriter<byte> output, JsonSlot slot) =>
+        slot.Raw is { } raw ? RawValue(output, raw) : Element(output, slot.Element);
+
+    /// <summary>
+    /// A value held as its bytes, canonicalized from them (into a scratch buffer, as the raw writer may
+    /// stop part-way); the shapes it leaves to the element path (duplicate names, undecodable text) take it.
+    /// </summary>
+    private static bool RawValue(IBufferWriter<byte> output, RawJson raw)
+    {
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(256);
+        scratch.ResetWrittenCount();
+        if (JcsRaw.TryWrite(scratch, raw.Utf8))
+        {
+            output.Write(scratch.WrittenSpan);
+        }
+        else
+        {
+            Jcs.Write(output, raw.Element);
+        }
+
+        if (scratch.Capacity > KeptScratch)
+        {
+            t_scratch = null;
+        }
+
+        return true;
     }
 
     private static bool Element(IBufferWriter<byte> output, JsonElement? element)

@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Integrity;
+using AuditPipeline.Core.Normalization;
+using AuditPipeline.Testing;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace AuditPipeline.Core.Tests.Normalization;
+
+/// <summary>
+/// An event's JSON values held as the bytes they came in: written as they are only when that is what
+/// writing the element gives, parsed only when an element is asked for, and never parsed on the way
+/// to the store (the document and the hash are made from the bytes).
+/// </summary>
+public class RawJsonTests
+{
+    private static readonly string[] Scalars =
+    [
+        "null", "true", "false", "0", "-0", "1.50", "1E3", "-2.5e-7", "123456789012345678901234567890", "\"\"", "\"Demo Scheduled\"",
+        "\"ana@acme.test\"", "\"a+b\"", "\"<b>\"", "\"&\"", "\"'\"", "\"`\"", "\"\u007f\"", "\"é\"", "\"😀\"", "\"\\u00e9\"", "\"\\n\"",
+        "\"\\\"\"", "\"\\/\"", "\"a b\"", "\"x\\ty\"",
+    ];
+
+    private static readonly string[] Names = ["a", "stage", "amount", "a b", "a+b", "é", "\\u0061", "<", ""];
+
+    private static readonly string[] Spaces = ["", "", "", " ", "\n", "\t", "\r\n  "];
+
+    [Property(MaxTest = 2000)]
+    public Property Bytes_written_as_they_are_give_exactly_what_writing_the_element_gives() =>
+        Prop.ForAll(Values(3).ToArbitrary(), json =>
+        {
+            var raw = Encoding.UTF8.GetBytes(json);
+            var expected = Written(e => JsonDocument.Parse(raw).RootElement.WriteTo(e));
+            var actual = Written(new RawJson(raw).WriteTo);
+            return (expected == actual).Label($"{json}\n  element: {expected}\n  raw:     {actual}");
+        });
+
+    [Theory]
+    [InlineData("{\"stage\":\"Demo Scheduled\",\"amount\":1000}")]
+    [InlineData("[1,{\"x\":[true,null,\"a b\"]},-2.5e-7]")]
+    [InlineData("\"ana@acme.test\"")]
+    public void Compact_printable_ascii_is_written_as_it_is(string json) =>
+        Assert.True(new RawJson(Encoding.UTF8.GetBytes(json)).IsAsWritten);
+
+    [Theory]
+    [InlineData("{ \"stage\":1}")]
+    [InlineData("[1,\n2]")]
+    [InlineData("\"a+b\"")]
+    [InlineData("\"é\"")]
+    [InlineData("\"\\u0041\"")]
+    [InlineData("{\"<\":1}")]
+    public void Whitespace_between_tokens_and_characters_the_encoder_escapes_go_through_the_element(string json) =>
+        Assert.False(new RawJson(Encoding.UTF8.GetBytes(json)).IsAsWritten);
+
+    [Fact]
+    public void The_element_is_parsed_once_whichever_thread_asks_first()
+    {
+        var raw = new RawJson(Encoding.UTF8.GetBytes("{\"a\":[1,2,3]}"));
+        var elements = new JsonElement[64];
+        Parallel.For(0, elements.Length, i => elements[i] = raw.Element);
+        Assert.All(elements, e => Assert.Equal(elements[0], e));
+        Assert.Equal(3, elements[0].GetProperty("a").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData(SourceKind.Crm)]
+    [InlineData(SourceKind.Auth)]
+    [InlineData(SourceKind.Ai)]
+    [InlineData(SourceKind.Platform)]
+    public void Storing_and_hashing_a_normalized_event_parses_no_document(SourceKind kind)
+    {
+        var e = new AuditNormalizer().Normalize(kind, Encoding.UTF8.GetBytes(SamplePayloads.For(kind)), SamplePayloads.ExampleTime).Event!;
+        var raws = Raws(e).ToList();
+        Assert.NotEmpty(raws);
+
+        AuditJson.SerializeToUtf8Bytes(e);
+        EventHash.ComputeHex(e);
+
+        Assert.All(raws, r => Assert.False(r.IsParsed, $"parsed: {Encoding.UTF8.GetString(r.Utf8)}"));
+        Assert.All(raws, r => Assert.True(r.IsAsWritten, $"not written as it is: {Encoding.UTF8.GetString(r.Utf8)}"));
+    }
+
+    private static IEnumerable<RawJson> Raws(AuditEvent e)
+    {
+        IEnumerable<JsonSlot> slots = [e.BeforeJson, e.AfterJson, e.DetailsJson, .. e.Changes.SelectMany(c => new[] { c.BeforeJson, c.AfterJson })];
+        return slots.Select(s => s.Raw).OfType<RawJson>();
+    }
+
+    private static string Written(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static Gen<string> Values(int depth) =>
+        depth == 0
+            ? Gen.Elements(Scalars)
+            : Gen.Frequency(
+                (3, Gen.Elements(Scalars)),
+                (2, from n in Gen.Choose(0, 4)
+                    from items in Gen.ListOf(Spaced(Values(depth - 1)), n)
+                    select "[" + string.Join(",", items) + "]"),
+                (3, from n in Gen.Choose(0, 4)
+                    from names in Gen.ListOf(Gen.Elements(Names), n)
+                    from values in Gen.ListOf(Spaced(Values(depth - 1)), n)
+                    from space in Gen.Elements(Spaces)
+                    select "{" + string.Join(",", names.Zip(values, (k, v) => $"{space}\"{k}\"{space}:{v}")) + "}"));
+
+    private static Gen<string> Spaced(Gen<string> value) =>
+        from before in Gen.Elements(Spaces)
+        from v in value
+        from after in Gen.Elements(Spaces)
+        select before + v + after;
+}
