@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace AuditPipeline.Core.Events;
@@ -56,10 +57,14 @@ internal sealed class RawJson
         }
     }
 
-    /// <summary>Writes the value: its bytes when they are what the writer would write, else the element.</summary>
+    /// <summary>
+    /// Writes the value: its bytes when they are what the writer would write (a compact writer with
+    /// the default encoder, the only kind the check above speaks for), else the element.
+    /// </summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
-        if (IsAsWritten)
+        var options = writer.Options;
+        if (!options.Indented && (options.Encoder is null || options.Encoder == JavaScriptEncoder.Default) && IsAsWritten)
         {
             writer.WriteRawValue(_utf8.Span, skipInputValidation: true);
         }

@@ -57,6 +57,17 @@ public class RawJsonTests
         Assert.False(new RawJson(Encoding.UTF8.GetBytes(json)).IsAsWritten);
 
     [Fact]
+    public void An_indented_or_relaxed_writer_gets_what_writing_the_element_gives_it()
+    {
+        var raw = Encoding.UTF8.GetBytes("{\"stage\":\"Demo Scheduled\",\"x\":[1]}");
+        foreach (var options in new[] { new JsonWriterOptions { Indented = true }, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping } })
+        {
+            var expected = Written(w => JsonDocument.Parse(raw).RootElement.WriteTo(w), options);
+            Assert.Equal(expected, Written(new RawJson(raw).WriteTo, options));
+        }
+    }
+
+    [Fact]
     public void The_element_is_parsed_once_whichever_thread_asks_first()
     {
         var raw = new RawJson(Encoding.UTF8.GetBytes("{\"a\":[1,2,3]}"));
@@ -90,10 +101,10 @@ public class RawJsonTests
         return slots.Select(s => s.Raw).OfType<RawJson>();
     }
 
-    private static string Written(Action<Utf8JsonWriter> write)
+    private static string Written(Action<Utf8JsonWriter> write, JsonWriterOptions options = default)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, options))
         {
             write(writer);
         }
