@@ -8,7 +8,8 @@ namespace AuditPipeline.Elasticsearch;
 /// <summary>
 /// The Elasticsearch document of an <see cref="AuditEvent"/>: Elastic Common Schema names for the
 /// common facts, the rest under <c>audit.*</c>. <c>before</c>, <c>after</c>, <c>details</c> and the
-/// change values are stored whole and not indexed (no mapping explosions); <c>audit.search</c> and
+/// change values are stored whole and not indexed (no mapping explosions), written as the bytes a
+/// normalized event holds them in; <c>audit.search</c> and
 /// <c>audit.changed_fields</c> are derived for searching and ignored when reading back.
 /// </summary>
 internal sealed class AuditDocument
@@ -52,12 +53,12 @@ internal sealed class AuditDocument
                 Actor = new ActorFields { Type = e.Actor.Type },
                 Entity = new EntityFields { Type = e.Entity.Type, Id = e.Entity.Id, Name = e.Entity.Name },
                 Source = e.Source,
-                Changes = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => new ChangeFields { Field = c.Field, Before = c.Before, After = c.After })],
+                Changes = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => new ChangeFields { Field = c.Field, Before = c.BeforeJson.OrNull, After = c.AfterJson.OrNull })],
                 ChangedFields = e.Changes.Count == 0 ? null : [.. e.Changes.Select(c => c.Field)],
                 Ai = e.Ai is null ? null : new AiFields { Initiated = e.Ai.Initiated, ConversationId = e.Ai.ConversationId, MessageId = e.Ai.MessageId, Tool = e.Ai.Tool },
-                Before = e.Before,
-                After = e.After,
-                Details = e.Details,
+                Before = e.BeforeJson.OrNull,
+                After = e.AfterJson.OrNull,
+                Details = e.DetailsJson.OrNull,
                 Search = SearchTexts.Suffixes(e),
             },
         };
@@ -78,11 +79,11 @@ internal sealed class AuditDocument
         Source = Audit.Source,
         Ip = Source?.Ip,
         UserAgent = UserAgent?.Original,
-        Changes = Audit.Changes is null ? [] : [.. Audit.Changes.Select(c => new AuditChange(c.Field, c.Before, c.After))],
-        Before = Audit.Before,
-        After = Audit.After,
+        Changes = Audit.Changes is null ? [] : [.. Audit.Changes.Select(c => new AuditChange(c.Field, c.Before ?? default, c.After ?? default))],
+        BeforeJson = Audit.Before ?? default,
+        AfterJson = Audit.After ?? default,
         Ai = Audit.Ai is null ? null : new AuditAi(Audit.Ai.Initiated, Audit.Ai.ConversationId, Audit.Ai.MessageId, Audit.Ai.Tool),
-        Details = Audit.Details ?? AuditJson.EmptyObject,
+        DetailsJson = Audit.Details ?? new JsonSlot(AuditJson.EmptyObject),
         ReceivedAt = Event.Ingested == default && Audit.LegacyReceivedAt is { } legacy ? legacy : Event.Ingested,
     };
 
@@ -171,13 +172,13 @@ internal sealed class AuditDocument
         public AiFields? Ai { get; set; }
 
         [JsonPropertyName("before")]
-        public JsonElement? Before { get; set; }
+        public JsonSlot? Before { get; set; }
 
         [JsonPropertyName("after")]
-        public JsonElement? After { get; set; }
+        public JsonSlot? After { get; set; }
 
         [JsonPropertyName("details")]
-        public JsonElement? Details { get; set; }
+        public JsonSlot? Details { get; set; }
 
         [JsonPropertyName("search")]
         public List<string>? Search { get; set; }
@@ -211,10 +212,10 @@ internal sealed class AuditDocument
         public string Field { get; set; } = "";
 
         [JsonPropertyName("before")]
-        public JsonElement? Before { get; set; }
+        public JsonSlot? Before { get; set; }
 
         [JsonPropertyName("after")]
-        public JsonElement? After { get; set; }
+        public JsonSlot? After { get; set; }
     }
 
     internal sealed class AiFields

@@ -10,6 +10,7 @@ using BenchmarkDotNet.Running;
 //   kafka-restart [--rounds 3]   (how long a restarted worker waits for its partitions, docs/PERFORMANCE-kafka.md)
 //   integrity [events] [rounds]   (see IntegrityMeasurement.cs)
 //   verify-memory [events...]   (verify's peak heap at each size, see VerifyMemoryMeasurement.cs)
+//   normalize-loop [--rounds 15]   (normalization next to a bare parse, interleaved; see NormalizationLoop.cs)
 return args switch
 {
     ["api-load", .. var rest] => await ApiLoad.RunAsync(rest),
@@ -21,6 +22,7 @@ return args switch
     ["kafka-restart", .. var rest] => await KafkaRestart.RunAsync(rest),
     ["integrity", .. var rest] => await IntegrityMeasurement.RunAsync(rest),
     ["verify-memory", .. var rest] => await VerifyMemoryMeasurement.RunAsync(rest),
+    ["normalize-loop", .. var rest] => await NormalizationLoop.RunAsync(rest),
     _ => Run(args),
 };
 

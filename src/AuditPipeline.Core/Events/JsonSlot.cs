@@ -21,6 +21,12 @@ internal readonly struct JsonSlot : IEquatable<JsonSlot>
 
     public JsonElement? Value => Raw is { } raw ? raw.Element : Element;
 
+    /// <summary>Neither bytes nor an element: the value is absent (null).</summary>
+    public bool IsEmpty => Raw is null && Element is null;
+
+    /// <summary>The slot, or null when it is empty (for documents that leave absent values out).</summary>
+    public JsonSlot? OrNull => IsEmpty ? null : this;
+
     public bool Equals(JsonSlot other) => ReferenceEquals(Raw, other.Raw) && Nullable.Equals(Element, other.Element);
 
     public override bool Equals(object? obj) => obj is JsonSlot other && Equals(other);

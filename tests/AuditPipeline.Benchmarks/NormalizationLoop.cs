@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AuditPipeline.Core.Events;
+using AuditPipeline.Core.Integrity;
+using AuditPipeline.Core.Normalization;
+using AuditPipeline.Testing;
+
+namespace AuditPipeline.Benchmarks;
+
+/// <summary>
+/// <c>normalize-loop [--rounds 15]</c>: per kind, the best of N interleaved rounds of 100,000 calls each
+/// of a bare <see cref="Utf8JsonReader"/> pass, <see cref="AuditNormalizer.Normalize"/>, and normalize
+/// plus what the store does with the event on its write path (integrity hash, stored document), then
+/// the bytes allocated per normalize. Interleaving puts the bare pass and the normalizer under the same
+/// load, so the ratio holds on a busy machine where BenchmarkDotNet's short runs scatter; build it from
+/// two worktrees to compare two commits (docs/PERFORMANCE.md, "Normalization").
+/// </summary>
+internal static class NormalizationLoop
+{
+    private const int Calls = 100_000;
+
+    public static Task<int> RunAsync(string[] args)
+    {
+        var rounds = BenchmarkArgs.Option(args, "--rounds", 15);
+        var normalizer = new AuditNormalizer();
+        var received = SamplePayloads.ExampleTime;
+        Console.WriteLine(FormattableString.Invariant($"normalize-loop: best of {rounds} rounds of {Calls:N0} calls"));
+        foreach (var kind in SourceKinds.All)
+        {
+            var bytes = Encoding.UTF8.GetBytes(SamplePayloads.For(kind));
+            Action bare = () =>
+            {
+                var reader = new Utf8JsonReader(bytes);
+                while (reader.Read())
+                {
+                }
+            };
+            Action normalize = () => normalizer.Normalize(kind, bytes, received);
+            Action stored = () =>
+            {
+                var e = normalizer.Normalize(kind, bytes, received).Event!;
+                EventHash.ComputeHex(e);
+                AuditJson.SerializeToUtf8Bytes(e);
+            };
+
+            double b = double.MaxValue, n = double.MaxValue, s = double.MaxValue;
+            for (var r = -3; r < rounds; r++)
+            {
+                // The first three rounds warm the JIT's tiers and are not counted.
+                var (tb, tn, ts) = (Time(bare), Time(normalize), Time(stored));
+                if (r >= 0)
+                {
+                    (b, n, s) = (Math.Min(b, tb), Math.Min(n, tn), Math.Min(s, ts));
+                }
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++)
+            {
+                normalize();
+            }
+
+            var allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 10_000;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{kind.Name(),-9} bare {b,5:F0} ns  normalize {n,5:F0} ns ({n / b:F2}x, {allocated} B)  normalize+hash+document {s,6:F0} ns"));
+        }
+
+        return Task.FromResult(0);
+    }
+
+    private static double Time(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < Calls; i++)
+        {
+            action();
+        }
+
+        return sw.Elapsed.TotalNanoseconds / Calls;
+    }
+}
