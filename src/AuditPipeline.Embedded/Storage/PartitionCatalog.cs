@@ -40,6 +40,13 @@ internal sealed partial class PartitionCatalog
         Ids = new IdIndex(_catalogConnectionString, logger);
         if (readOnly)
         {
+            if (File.Exists(catalog.DataSource))
+            {
+                using var conn = new SqliteConnection(_catalogConnectionString);
+                conn.Open();
+                CheckFormat(conn);
+            }
+
             Refresh();
             return;
         }
@@ -195,6 +202,7 @@ internal sealed partial class PartitionCatalog
         using (var conn = new SqliteConnection(_catalogConnectionString))
         {
             conn.Open();
+            CheckFormat(conn);
             using var cmd = conn.CreateCommand();
             cmd.CommandText = PartitionSchema.CatalogCreate;
             cmd.ExecuteNonQuery();
@@ -260,6 +268,24 @@ internal sealed partial class PartitionCatalog
             {
                 Uncatalog(name);
             }
+
+            // Every file is in this build's format now: from here an older build refuses the store.
+            using var format = conn.CreateCommand();
+            format.CommandText = FormattableString.Invariant($"PRAGMA user_version = {PartitionSchema.StoreFormat}");
+            format.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Refuses a store written in a later format than this build reads (a downgrade would not see all of it).</summary>
+    private void CheckFormat(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        var format = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (format > PartitionSchema.StoreFormat)
+        {
+            throw new InvalidOperationException(FormattableString.Invariant(
+                $"{EmbeddedStoreOptions.SectionName}:Path '{_path}' holds a store in format {format}, written by a newer AuditPipeline; this build reads formats up to {PartitionSchema.StoreFormat} and would not see all of its events. Run the newer build (a store is upgraded in place, never downgraded)."));
         }
     }
 

@@ -162,6 +162,13 @@ internal static class PartitionSchema
     public const int OrgScopedTextVersion = 2;
 
     /// <summary>
+    /// The store's format, kept as the catalog's <c>PRAGMA user_version</c>: 1 since partition files
+    /// hold a middle level (<c>events_mid</c>); 0 is a store from before any build recorded it. A build
+    /// refuses to open a store of a later format than its own, because it would not read all of it.
+    /// </summary>
+    public const int StoreFormat = 1;
+
+    /// <summary>
     /// The catalog: the partition list, and the id index that makes an event id one event per
     /// organisation wherever a re-send's time would place it. <c>event_ids</c> maps (org, id) to the
     /// partition (by number, never reused) and row holding the first copy; <c>id_index</c> holds each
