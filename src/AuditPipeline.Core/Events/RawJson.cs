@@ -58,19 +58,105 @@ internal sealed class RawJson
     }
 
     /// <summary>
-    /// Writes the value: its bytes when they are what the writer would write (a compact writer with
-    /// the default encoder, the only kind the check above speaks for), else the element.
+    /// Writes the value as <see cref="JsonElement.WriteTo"/> would, without parsing a document: its
+    /// bytes as they are when they are what the writer would write (a compact writer with the default
+    /// encoder, the only kind the check speaks for), else token by token with the writer's own methods
+    /// (strings and names unescaped, then encoded by the writer; numbers as given). An indented writer
+    /// gets the element (it would not indent a number written as given).
     /// </summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
         var options = writer.Options;
-        if (!options.Indented && (options.Encoder is null || options.Encoder == JavaScriptEncoder.Default) && IsAsWritten)
+        if (options.Indented)
+        {
+            Element.WriteTo(writer);
+        }
+        else if ((options.Encoder is null || options.Encoder == JavaScriptEncoder.Default) && IsAsWritten)
         {
             writer.WriteRawValue(_utf8.Span, skipInputValidation: true);
         }
         else
         {
-            Element.WriteTo(writer);
+            Transcode(_utf8.Span, writer);
+        }
+    }
+
+    private static void Transcode(ReadOnlySpan<byte> utf8, Utf8JsonWriter writer)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = Options.MaxDepth });
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    writer.WriteStartObject();
+                    break;
+                case JsonTokenType.EndObject:
+                    writer.WriteEndObject();
+                    break;
+                case JsonTokenType.StartArray:
+                    writer.WriteStartArray();
+                    break;
+                case JsonTokenType.EndArray:
+                    writer.WriteEndArray();
+                    break;
+                case JsonTokenType.PropertyName:
+                    Text(ref reader, writer, name: true);
+                    break;
+                case JsonTokenType.String:
+                    Text(ref reader, writer, name: false);
+                    break;
+                case JsonTokenType.Number:
+                    writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                    break;
+                case JsonTokenType.True:
+                    writer.WriteBooleanValue(true);
+                    break;
+                case JsonTokenType.False:
+                    writer.WriteBooleanValue(false);
+                    break;
+                default:
+                    writer.WriteNullValue();
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A name or string: its bytes, unescaped first when they hold an escape (as JsonElement.WriteTo does).</summary>
+    private static void Text(ref Utf8JsonReader reader, Utf8JsonWriter writer, bool name)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            Put(writer, reader.ValueSpan, name);
+            return;
+        }
+
+        var length = reader.ValueSpan.Length;
+        byte[]? rented = null;
+        var buffer = length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = reader.CopyString(buffer);
+            Put(writer, buffer[..written], name);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static void Put(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8, bool name)
+    {
+        if (name)
+        {
+            writer.WritePropertyName(utf8);
+        }
+        else
+        {
+            writer.WriteStringValue(utf8);
         }
     }
 

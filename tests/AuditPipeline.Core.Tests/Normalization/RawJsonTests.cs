@@ -95,6 +95,21 @@ public class RawJsonTests
         Assert.All(raws, r => Assert.True(r.IsAsWritten, $"not written as it is: {Encoding.UTF8.GetString(r.Utf8)}"));
     }
 
+    [Fact]
+    public void Values_that_are_not_written_as_they_are_are_stored_and_hashed_without_a_document_too()
+    {
+        var message = """{"id":"e1","type":"deal.updated","created_at":"2026-11-29T10:32:00Z","org_id":"o","before":{ "stage" : "Démo", "n":1.0, "x":{"y":[1, 2]}, "é":"<b>&'+`"},"after":{"stage":"B\u00e9","n":1,"x":{"y":[1,2]},"z":"\n"}}""";
+        var e = new AuditNormalizer().Normalize(SourceKind.Crm, Encoding.UTF8.GetBytes(message), SamplePayloads.ExampleTime).Event!;
+        var raws = Raws(e).ToList();
+        Assert.Contains(raws, r => !r.IsAsWritten);
+
+        var document = AuditJson.Serialize(e);
+        EventHash.ComputeHex(e);
+
+        Assert.All(raws, r => Assert.False(r.IsParsed, $"parsed: {Encoding.UTF8.GetString(r.Utf8)}"));
+        Assert.Contains("\"stage\":\"D\\u00E9mo\"", document, StringComparison.Ordinal);
+    }
+
     private static IEnumerable<RawJson> Raws(AuditEvent e)
     {
         IEnumerable<JsonSlot> slots = [e.BeforeJson, e.AfterJson, e.DetailsJson, .. e.Changes.SelectMany(c => new[] { c.BeforeJson, c.AfterJson })];
