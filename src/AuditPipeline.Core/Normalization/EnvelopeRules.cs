@@ -38,16 +38,27 @@ internal static class EnvelopeRules
     /// <summary>Once the event's JSON is built: the record's before and after and the changes between them.</summary>
     public static (JsonSlot Before, JsonSlot After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
     {
+        var (beforeSlot, afterSlot) = (new JsonSlot(json.Item(items.Before)), new JsonSlot(json.Item(items.After)));
+        if (items.Before < 0 && items.After < 0)
+        {
+            return (beforeSlot, afterSlot, []);
+        }
+
         var before = items.Before < 0 ? default : json.Memory(items.Before);
         var after = items.After < 0 ? default : json.Memory(items.After);
         var raw = RawChangeSet.Compute(before.Span, after.Span);
-        var changes = raw.Count == 0 ? [] : new List<AuditChange>(raw.Count);
+        if (raw.Count == 0)
+        {
+            return (beforeSlot, afterSlot, []);
+        }
+
+        var changes = new List<AuditChange>(raw.Count);
         foreach (var c in raw)
         {
             changes.Add(new AuditChange(c.Field, Slice(before, c.Before), Slice(after, c.After)));
         }
 
-        return (new JsonSlot(json.Item(items.Before)), new JsonSlot(json.Item(items.After)), changes);
+        return (beforeSlot, afterSlot, changes);
     }
 
     /// <summary>A change's value: a slice of the record's own bytes, or nothing.</summary>
