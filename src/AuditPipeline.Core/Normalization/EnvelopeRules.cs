@@ -5,6 +5,13 @@ namespace AuditPipeline.Core.Normalization;
 /// <summary>Rules shared by kinds that carry an Outsprint actor and origin (crm, platform).</summary>
 internal static class EnvelopeRules
 {
+    /// <summary>A list grown past this by a record of many fields is dropped rather than kept by the thread.</summary>
+    private const int KeptChanges = 256;
+
+    /// <summary>The change set's result, reused by each thread (the event gets its own list of changes).</summary>
+    [ThreadStatic]
+    private static List<RawChange>? t_changes;
+
     public static AuditActor Actor(ref RawMessage m)
     {
         var actor = m.OptionalObject(RawField.actor);
@@ -46,7 +53,9 @@ internal static class EnvelopeRules
 
         var before = items.Before < 0 ? default : json.Memory(items.Before);
         var after = items.After < 0 ? default : json.Memory(items.After);
-        var raw = RawChangeSet.Compute(before.Span, after.Span);
+        var raw = t_changes ??= [];
+        raw.Clear();
+        RawChangeSet.Compute(before.Span, after.Span, raw);
         if (raw.Count == 0)
         {
             return (beforeSlot, afterSlot, []);
@@ -56,6 +65,11 @@ internal static class EnvelopeRules
         foreach (var c in raw)
         {
             changes.Add(new AuditChange(c.Field, Slice(before, c.Before), Slice(after, c.After)));
+        }
+
+        if (raw.Capacity > KeptChanges)
+        {
+            t_changes = null;
         }
 
         return (beforeSlot, afterSlot, changes);

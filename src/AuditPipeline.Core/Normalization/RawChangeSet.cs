@@ -34,20 +34,30 @@ internal static class RawChangeSet
     /// <summary>Exactly ChangeSet.Compute's result, from raw bytes. before/after: the value's bytes, or empty for absent.</summary>
     public static List<RawChange> Compute(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after)
     {
+        var changes = new List<RawChange>();
+        Compute(before, after, changes);
+        return changes;
+    }
+
+    /// <summary>The same, added to <paramref name="changes"/> (which the caller has emptied; the normalizer reuses one per thread).</summary>
+    public static void Compute(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, List<RawChange> changes)
+    {
         // A side that is absent or anything but an object is treated as absent, as ChangeSet does.
         var hasBefore = IsObject(before);
         var hasAfter = IsObject(after);
         if (!hasBefore && !hasAfter)
         {
-            return [];
+            return;
         }
 
-        return TryComputeSmall(before, hasBefore, after, hasAfter) ?? ComputeGeneral(before, hasBefore, after, hasAfter);
+        if (!TryComputeSmall(before, hasBefore, after, hasAfter, changes))
+        {
+            ComputeGeneral(before, hasBefore, after, hasAfter, changes);
+        }
     }
 
-    private static List<RawChange> ComputeGeneral(ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter)
+    private static void ComputeGeneral(ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter, List<RawChange> changes)
     {
-        var changes = new List<RawChange>();
         HashSet<string>? beforeNames = null;
         if (hasBefore)
         {
@@ -85,22 +95,19 @@ internal static class RawChangeSet
                 }
             }
         }
-
-        return changes;
     }
 
     /// <summary>ChangeSet's small path: no sets, and no strings but the changed names; names compare as bytes.</summary>
-    private static List<RawChange>? TryComputeSmall(ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter)
+    private static bool TryComputeSmall(ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter, List<RawChange> changes)
     {
         var bm = new SmallMembers();
         var am = new SmallMembers();
         int nb = 0, na = 0;
         if ((hasBefore && !Collect(b, ref bm, out nb)) || (hasAfter && !Collect(a, ref am, out na)))
         {
-            return null;
+            return false;
         }
 
-        var changes = new List<RawChange>();
         for (var i = 0; i < nb; i++)
         {
             var p = bm[i];
@@ -128,7 +135,7 @@ internal static class RawChangeSet
             }
         }
 
-        return changes;
+        return true;
     }
 
     /// <summary>One top-level member: its name's bytes between the quotes, and its value's bytes.</summary>
