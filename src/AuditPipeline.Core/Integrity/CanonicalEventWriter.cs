@@ -19,6 +19,9 @@ public static class CanonicalEventWriter
 {
     private const int KeptScratch = 64 * 1024;
 
+    /// <summary>The largest value canonicalized from its bytes; larger ones take the element path (linear in their size).</summary>
+    internal const int RawLimit = 16 * 1024;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;
 
@@ -110,13 +113,15 @@ public static class CanonicalEventWriter
 
     /// <summary>
     /// A value held as its bytes, canonicalized from them (into a scratch buffer, as the raw writer may
-    /// stop part-way); the shapes it leaves to the element path (duplicate names, undecodable text) take it.
+    /// stop part-way); the shapes it leaves to the element path (duplicate names, undecodable text) take
+    /// it, and so does a large value: the raw writer reads a nested object's members again at each level
+    /// (up to 64 times), the element path once, and a document per event costs nothing next to such a size.
     /// </summary>
     private static bool RawValue(IBufferWriter<byte> output, RawJson raw)
     {
         var scratch = t_scratch ??= new ArrayBufferWriter<byte>(256);
         scratch.ResetWrittenCount();
-        if (JcsRaw.TryWrite(scratch, raw.Utf8))
+        if (raw.Utf8.Length <= RawLimit && JcsRaw.TryWrite(scratch, raw.Utf8))
         {
             output.Write(scratch.WrittenSpan);
         }

@@ -110,6 +110,22 @@ public class RawJsonTests
         Assert.Contains("\"stage\":\"D\\u00E9mo\"", document, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_value_past_the_raw_canonicalizers_limit_is_hashed_through_its_element_with_the_same_result()
+    {
+        // Deeply nested and wide: the raw writer would read the inner array once per level.
+        var wide = "[" + string.Join(",", Enumerable.Range(0, 4_000).Select(i => i % 7 == 0 ? "1.50" : "\"é\"")) + "]";
+        var nested = string.Concat(Enumerable.Repeat("{\"a\":", 40)) + wide + new string('}', 40);
+        var message = "{\"id\":\"e1\",\"type\":\"deal.updated\",\"created_at\":\"2026-11-29T10:32:00Z\",\"org_id\":\"o\",\"after\":" + nested + "}";
+        var e = new AuditNormalizer().Normalize(SourceKind.Crm, Encoding.UTF8.GetBytes(message), SamplePayloads.ExampleTime).Event!;
+        Assert.True(e.AfterJson.Raw!.Utf8.Length > CanonicalEventWriter.RawLimit);
+
+        var hash = EventHash.ComputeHex(e);
+
+        Assert.True(e.AfterJson.Raw.IsParsed);
+        Assert.Equal(EventHash.ComputeHex(e with { After = e.After, Changes = [.. e.Changes.Select(c => new AuditChange(c.Field, c.Before, c.After))] }), hash);
+    }
+
     private static IEnumerable<RawJson> Raws(AuditEvent e)
     {
         IEnumerable<JsonSlot> slots = [e.BeforeJson, e.AfterJson, e.DetailsJson, .. e.Changes.SelectMany(c => new[] { c.BeforeJson, c.AfterJson })];
