@@ -94,28 +94,7 @@ public sealed class JcsRawTests
     }
 
     [Theory]
-    [InlineData("""
-        {
-          "\u20ac": "Euro Sign",
-          "\r": "Carriage Return",
-          "\ufb33": "Hebrew Letter Dalet With Dagesh",
-          "1": "One",
-          "\ud83d\ude00": "Emoji: Grinning Face",
-          "\u0080": "Control",
-          "\u00f6": "Latin Small Letter O With Diaeresis"
-        }
-        """,
-        "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u0080\":\"Control\",\"\u00f6\":\"Latin Small Letter O With Diaeresis\"," +
-        "\"\u20ac\":\"Euro Sign\",\"\ud83d\ude00\":\"Emoji: Grinning Face\",\"\ufb33\":\"Hebrew Letter Dalet With Dagesh\"}")]
-    [InlineData("""
-        {
-          "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
-          "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
-          "literals": [null, true, false]
-        }
-        """,
-        "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]," +
-        "\"string\":\"\u20ac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}")]
+    [MemberData(nameof(JcsTests.RfcExamples), MemberType = typeof(JcsTests))]
     [InlineData("{\"\uFB33\":1,\"\U0001F600\":2,\"a\":3}", "{\"a\":3,\"\U0001F600\":2,\"\uFB33\":1}")]
     [InlineData("""{ "b" : [1.0, 2e0, "x\u0041"], "a": {"z": null, "y": true} }""", """{"a":{"y":true,"z":null},"b":[1,2,"xA"]}""")]
     [InlineData("[1e400]", "[1e400]")]

@@ -28,11 +28,14 @@ public sealed class JcsTests
         Assert.Equal(Encoding.UTF8.GetString(expected).TrimEnd('\n'), Encoding.UTF8.GetString(actual));
     }
 
-    [Fact]
-    public void The_rfc_example_of_sorting_orders_names_by_utf16_code_units()
+    /// <summary>
+    /// The RFC's own examples with their canonical forms: section 3.2.3 (names sorted by UTF-16 code
+    /// units) and section 3.2.4 (numbers in ECMAScript form, strings with the minimal escapes).
+    /// </summary>
+    public static TheoryData<string, string> RfcExamples => new()
     {
-        // RFC 8785 section 3.2.3.
-        var input = """
+        {
+            """
             {
               "\u20ac": "Euro Sign",
               "\r": "Carriage Return",
@@ -42,29 +45,27 @@ public sealed class JcsTests
               "\u0080": "Control",
               "\u00f6": "Latin Small Letter O With Diaeresis"
             }
-            """;
-        var expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u0080\":\"Control\",\"\u00f6\":\"Latin Small Letter O With Diaeresis\"," +
-            "\"\u20ac\":\"Euro Sign\",\"\ud83d\ude00\":\"Emoji: Grinning Face\",\"\ufb33\":\"Hebrew Letter Dalet With Dagesh\"}";
-
-        Assert.Equal(expected, Encoding.UTF8.GetString(Jcs.Canonicalize(Encoding.UTF8.GetBytes(input))));
-    }
-
-    [Fact]
-    public void The_rfc_example_of_a_canonical_document_comes_out_byte_for_byte()
-    {
-        // RFC 8785 section 3.2.4: numbers in ECMAScript form, strings with the minimal escapes.
-        var input = """
+            """,
+            "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u0080\":\"Control\",\"\u00f6\":\"Latin Small Letter O With Diaeresis\"," +
+            "\"\u20ac\":\"Euro Sign\",\"\ud83d\ude00\":\"Emoji: Grinning Face\",\"\ufb33\":\"Hebrew Letter Dalet With Dagesh\"}"
+        },
+        {
+            """
             {
               "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
               "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
               "literals": [null, true, false]
             }
-            """;
-        var expected = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]," +
-            "\"string\":\"\u20ac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+            """,
+            "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]," +
+            "\"string\":\"\u20ac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}"
+        },
+    };
 
+    [Theory]
+    [MemberData(nameof(RfcExamples))]
+    public void The_rfc_examples_of_sorting_and_of_a_canonical_document_come_out_byte_for_byte(string input, string expected) =>
         Assert.Equal(expected, Encoding.UTF8.GetString(Jcs.Canonicalize(Encoding.UTF8.GetBytes(input))));
-    }
 
     // RFC 8785 appendix B (IEEE-754 bit patterns and their ECMAScript serialisation), and the
     // samples of cyberphone's es6testfile README.
