@@ -107,17 +107,7 @@ internal static class AiNormalizer
                 var type = reader.TokenType;
                 var start = (int)reader.TokenStartIndex;
                 var text = member == 0 && type == JsonTokenType.String ? reader.GetString() : null;
-                int end;
-                if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                {
-                    reader.Skip();
-                    end = (int)reader.BytesConsumed;
-                }
-                else
-                {
-                    end = start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
-                }
-
+                var end = start + RawValue.LengthOf(ref reader);
                 var value = type == JsonTokenType.Null ? (Range?)null : new Range(start, end);
                 switch (member)
                 {

@@ -53,18 +53,7 @@ internal struct EventDetails(EventJson json)
             var name = reader.GetString()!;
             reader.Read();
             var start = (int)reader.TokenStartIndex;
-            int length;
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-            {
-                reader.Skip();
-                length = (int)reader.BytesConsumed - start;
-            }
-            else
-            {
-                length = reader.ValueSpan.Length + (reader.TokenType == JsonTokenType.String ? 2 : 0);
-            }
-
-            AddRaw(name, obj.Slice(start, length));
+            AddRaw(name, obj.Slice(start, RawValue.LengthOf(ref reader)));
         }
     }
 

@@ -173,8 +173,7 @@ internal static class RawChangeSet
             var escaped = _reader.ValueIsEscaped;
             _reader.Read();
             var start = (int)_reader.TokenStartIndex;
-            _reader.Skip();
-            member = new Member(name, escaped, start..(int)_reader.BytesConsumed);
+            member = new Member(name, escaped, start..(start + RawValue.LengthOf(ref _reader)));
             return true;
         }
     }

@@ -91,14 +91,9 @@ internal ref struct RawMessage
                 ReadMembers(ref reader, ref _members, o, scratch);
                 length = (int)reader.BytesConsumed - start;
             }
-            else if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
-            {
-                reader.Skip();
-                length = (int)reader.BytesConsumed - start;
-            }
             else
             {
-                length = reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
+                length = RawValue.LengthOf(ref reader);
             }
 
             _fields[field] = new RawValue(start, length, KindOf(type), escaped);
@@ -129,17 +124,7 @@ internal ref struct RawMessage
             var start = (int)reader.TokenStartIndex;
             var type = reader.TokenType;
             var escaped = type == JsonTokenType.String && reader.ValueIsEscaped;
-            int length;
-            if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
-            {
-                reader.Skip();
-                length = (int)reader.BytesConsumed - start;
-            }
-            else
-            {
-                length = reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0);
-            }
-
+            var length = RawValue.LengthOf(ref reader);
             if (member >= 0)
             {
                 slots[(obj * members) + member] = new RawValue(start, length, KindOf(type), escaped);

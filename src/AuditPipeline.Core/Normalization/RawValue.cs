@@ -20,6 +20,17 @@ internal readonly struct RawValue(int start, int length, JsonValueKind kind, boo
 
     public bool IsPresent => Kind != JsonValueKind.Undefined;
 
+    /// <summary>
+    /// The length in bytes of the value the reader stands on, from its first byte (a string's quotes
+    /// included); an object or array is skipped whole, leaving the reader on its end.
+    /// </summary>
+    public static int LengthOf(ref Utf8JsonReader reader)
+    {
+        var start = reader.TokenStartIndex;
+        reader.Skip();
+        return (int)(reader.BytesConsumed - start);
+    }
+
     /// <summary>The raw bytes of the value as written in the message.</summary>
     public ReadOnlySpan<byte> Raw(ReadOnlySpan<byte> utf8) => utf8.Slice(Start, Length);
 
