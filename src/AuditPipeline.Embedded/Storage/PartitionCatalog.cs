@@ -199,10 +199,11 @@ internal sealed partial class PartitionCatalog
 
     private void Load()
     {
+        long format;
         using (var conn = new SqliteConnection(_catalogConnectionString))
         {
             conn.Open();
-            CheckFormat(conn);
+            format = CheckFormat(conn);
             using var cmd = conn.CreateCommand();
             cmd.CommandText = PartitionSchema.CatalogCreate;
             cmd.ExecuteNonQuery();
@@ -270,14 +271,17 @@ internal sealed partial class PartitionCatalog
             }
 
             // Every file is in this build's format now: from here an older build refuses the store.
-            using var format = conn.CreateCommand();
-            format.CommandText = FormattableString.Invariant($"PRAGMA user_version = {PartitionSchema.StoreFormat}");
-            format.ExecuteNonQuery();
+            if (format < PartitionSchema.StoreFormat)
+            {
+                using var mark = conn.CreateCommand();
+                mark.CommandText = FormattableString.Invariant($"PRAGMA user_version = {PartitionSchema.StoreFormat}");
+                mark.ExecuteNonQuery();
+            }
         }
     }
 
-    /// <summary>Refuses a store written in a later format than this build reads (a downgrade would not see all of it).</summary>
-    private void CheckFormat(SqliteConnection conn)
+    /// <summary>The store's format; refuses one later than this build reads (a downgrade would not see all of it).</summary>
+    private long CheckFormat(SqliteConnection conn)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA user_version";
@@ -287,6 +291,8 @@ internal sealed partial class PartitionCatalog
             throw new InvalidOperationException(FormattableString.Invariant(
                 $"{EmbeddedStoreOptions.SectionName}:Path '{_path}' holds a store in format {format}, written by a newer AuditPipeline; this build reads formats up to {PartitionSchema.StoreFormat} and would not see all of its events. Run the newer build (a store is upgraded in place, never downgraded)."));
         }
+
+        return format;
     }
 
     private static void Initialize(Partition p)
