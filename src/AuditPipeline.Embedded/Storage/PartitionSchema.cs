@@ -14,9 +14,10 @@ namespace AuditPipeline.Embedded.Storage;
 /// there aborts too: <c>INSERT OR REPLACE</c> deletes the row it conflicts with without
 /// firing DELETE triggers (unless the connection turned on <c>recursive_triggers</c>), so without that
 /// guard it would be an UPDATE by another name. So not even a <c>sqlite3</c> shell can change or
-/// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row:
-/// about 0.8 µs on a tail insert, and a fifth to two fifths of a merged row's CPU (docs/PERFORMANCE-embedded.md,
-/// <c>merge-cost.sh</c>).
+/// remove an event. The guards cost a row-number (and on <c>events</c> an (org, id)) lookup per row and a
+/// trigger program: about a quarter of a row's CPU from its tail insert to the end of its merge, so the
+/// store's own writes, whose statements cannot do what the guards refuse, run with the connection's
+/// triggers off (<see cref="OwnWrites"/>; docs/PERFORMANCE-embedded.md, <c>cycle-cost.sh</c>).
 /// <para>The time index covers every filter and free-text column, so a walk reads index entries
 /// alone. The three seek indexes (action, actor, entity) hold only their order, (org, value, time,
 /// id): a seek stream returns the free-text columns of every row it examines, so it reads each row

@@ -188,6 +188,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
         ConnectionOpened?.Invoke(conn);
         try
         {
+            using var own = OwnWrites.Begin(conn);
             using var tx = conn.BeginTransaction();
             using var insert = new TailInsert(conn);
             foreach (var i in indexes)

@@ -32,6 +32,7 @@ internal static class TailMerge
 
         try
         {
+            using var own = OwnWrites.Begin(conn);
             var moved = Merge(p, conn, levels);
             if (p.MidRows > 0 && p.MidRows >= levels.MidCap(p.EventsRows))
             {
