@@ -28,10 +28,8 @@ internal readonly struct OwnWrites : IDisposable
     public static bool TriggersOn(SqliteConnection conn) => Set(Handle(conn), -1) != 0;
 
     /// <summary>Turns the triggers of <paramref name="conn"/> off until the result is disposed.</summary>
-    public static OwnWrites Begin(SqliteConnection conn)
-    {
-        return Set(Handle(conn), 0) == 0 ? new OwnWrites(conn) : default;
-    }
+    public static OwnWrites Begin(SqliteConnection conn) =>
+        Set(Handle(conn), 0) == 0 ? new OwnWrites(conn) : default;
 
     public void Dispose()
     {
