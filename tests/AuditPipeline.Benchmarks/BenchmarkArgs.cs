@@ -8,6 +8,9 @@ internal static class BenchmarkArgs
     public static int Option(string[] args, string name, int fallback) =>
         OptionText(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
+    public static double OptionDouble(string[] args, string name, double fallback) =>
+        OptionText(args, name) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
     public static string? OptionText(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);

@@ -75,6 +75,14 @@ internal sealed class Partition
     /// <summary>About how many rows <c>events</c> holds (row numbers are dense); only used under the write gate.</summary>
     public long EventsRows => Math.Max(0, NextSeq - 1 - TailRows - MidRows);
 
+    /// <summary>
+    /// About the newest event time at the right edge of <c>events</c>'s time index (ms; the 99th
+    /// percentile of the rows merged there last, so one event from the future does not move it): where
+    /// live rows append. Null until known (read from the file when the writer loads it, set by each
+    /// merge into <c>events</c>); only used under the write gate (<see cref="MergeLevels.Route"/>).
+    /// </summary>
+    public long? EdgeMs { get; set; }
+
     /// <summary>When the oldest row now in the tail was appended (<see cref="Environment.TickCount64"/>).</summary>
     public long TailSince { get; set; }
 

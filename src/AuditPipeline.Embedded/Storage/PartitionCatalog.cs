@@ -324,6 +324,7 @@ internal sealed partial class PartitionCatalog
         p.HasMid = true;
         p.TailRows = TailMerge.Count(conn);
         p.MidRows = TailMerge.CountMid(conn);
+        p.EdgeMs = TailMerge.Edge(conn);
         p.TailSince = Environment.TickCount64;
     }
 

@@ -113,21 +113,30 @@ internal static class PartitionSchema
         """;
 
     /// <summary>
-    /// Moves the tail rows up to <c>$upto</c> into <c>{0}</c> (<c>events</c>, or <c>events_mid</c>
-    /// when the tail's rows are spread over the month) and the full-text index, in row order (the
-    /// table's pages fill sequentially), then removes them from the tail: one transaction.
+    /// A tail's merge, one transaction of these statements (<see cref="TailMerge"/>): its rows up to
+    /// <c>$upto</c> into <c>events</c>, or <c>events_mid</c> when they are spread over the month, or
+    /// split at <c>$cut</c> (from it on into <c>events</c>, older ones into <c>events_mid</c>: live
+    /// traffic with a few late events); every row into the full-text index; all in row order (the
+    /// tables' pages fill sequentially); then the tail gives them up.
     /// </summary>
     private const string MergeTailInto = $$"""
         INSERT INTO {0} ({{EventColumnNames}})
         SELECT {{EventColumnNames}}
-        FROM events_tail WHERE seq <= $upto ORDER BY seq;
-        INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq;
-        DELETE FROM events_tail WHERE seq <= $upto;
+        FROM events_tail WHERE seq <= $upto{1} ORDER BY seq
         """;
 
-    public static readonly string MergeTail = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal);
+    public static readonly string MergeTail = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal).Replace("{1}", "", StringComparison.Ordinal);
 
-    public static readonly string MergeTailToMid = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal);
+    public static readonly string MergeTailToMid = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal).Replace("{1}", "", StringComparison.Ordinal);
+
+    /// <summary>The rows from <c>$cut</c> on, into <c>events</c>; with <see cref="MergeTailBeforeCut"/>, every row once (the two conditions are each other's complement for any value but NULL, which the column refuses).</summary>
+    public static readonly string MergeTailFromCut = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal).Replace("{1}", " AND time_ms >= $cut", StringComparison.Ordinal);
+
+    public static readonly string MergeTailBeforeCut = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal).Replace("{1}", " AND NOT (time_ms >= $cut)", StringComparison.Ordinal);
+
+    public const string MergeTailText = "INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq";
+
+    public const string MergeTailDelete = "DELETE FROM events_tail WHERE seq <= $upto";
 
     /// <summary>
     /// Moves every row of <c>events_mid</c> into <c>events</c> (the text index already has them), in row

@@ -157,7 +157,7 @@ internal sealed partial class PartitionWriter(PartitionCatalog catalog, Retentio
         {
             TailMerge.Run(p, synchronous, levels);
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or TailMergeException)
         {
             LogMergeFailed(ex, p.Name, p.TailRows, p.MidRows);
         }

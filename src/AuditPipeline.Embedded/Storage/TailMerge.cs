@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace AuditPipeline.Embedded.Storage;
@@ -54,32 +55,61 @@ internal static class TailMerge
         using var tx = conn.BeginTransaction();
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "SELECT count(*), coalesce(max(seq), 0), coalesce(max(time_ms) - min(time_ms), 0) FROM events_tail";
-        long rows, upto, spanMs;
+
+        // The tail as this transaction sees it: the writer appends only under the gate this merge holds.
+        var times = new List<long>(levels.MergeRows);
+        long upto = 0;
+        cmd.CommandText = "SELECT seq, time_ms FROM events_tail";
         using (var reader = cmd.ExecuteReader())
         {
-            reader.Read();
-            rows = reader.GetInt64(0);
-            upto = reader.GetInt64(1);
-            spanMs = reader.GetInt64(2);
+            while (reader.Read())
+            {
+                upto = Math.Max(upto, reader.GetInt64(0));
+                times.Add(reader.GetInt64(1));
+            }
         }
 
-        var toMid = levels.ToMid(p, spanMs);
-        if (rows > 0)
+        long moved = 0, toMid = 0;
+        if (times.Count > 0)
         {
-            cmd.CommandText = toMid ? PartitionSchema.MergeTailToMid : PartitionSchema.MergeTail;
+            var route = levels.Route(p, CollectionsMarshal.AsSpan(times));
             cmd.Parameters.AddWithValue("$upto", upto);
-            cmd.ExecuteNonQuery();
+            cmd.Parameters.AddWithValue("$cut", route.CutMs);
+            (moved, toMid) = route.Destination switch
+            {
+                TailDestination.Events => (Execute(cmd, PartitionSchema.MergeTail), 0L),
+                TailDestination.Mid => (0L, Execute(cmd, PartitionSchema.MergeTailToMid)),
+                _ => (Execute(cmd, PartitionSchema.MergeTailFromCut), Execute(cmd, PartitionSchema.MergeTailBeforeCut)),
+            };
+
+            Execute(cmd, PartitionSchema.MergeTailText);
+
+            // The delete runs without the tail's guard (OwnWrites): it must remove exactly the rows the
+            // statements above moved, or the merge is undone.
+            var removed = Execute(cmd, PartitionSchema.MergeTailDelete);
+            if (moved + toMid != times.Count || removed != times.Count)
+            {
+                throw new TailMergeException(FormattableString.Invariant(
+                    $"Merging partition {p.Name} moved {moved + toMid} and removed {removed} of its {times.Count} tail rows; the merge was undone."));
+            }
         }
 
         tx.Commit();
         p.TailRows = 0;
-        if (toMid)
+        p.MidRows += toMid;
+        if (moved > 0)
         {
-            p.MidRows += rows;
+            // The newest rows went to events (a split sends only older ones on): they set its edge.
+            p.EdgeMs = Math.Max(p.EdgeMs ?? long.MinValue, MergeLevels.High(CollectionsMarshal.AsSpan(times)));
         }
 
-        return rows;
+        return times.Count;
+    }
+
+    private static long Execute(SqliteCommand cmd, string sql)
+    {
+        cmd.CommandText = sql;
+        return cmd.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -125,6 +155,31 @@ internal static class TailMerge
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The right edge of <c>events</c>'s time index as the writer finds the file: the 99th percentile of
+    /// the times of the last 1,000 rows by row number (the rows merged there last); null when empty.
+    /// </summary>
+    public static long? Edge(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT time_ms FROM events ORDER BY seq DESC LIMIT 1000";
+        var times = new List<long>(1000);
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            times.Add(reader.GetInt64(0));
+        }
+
+        if (times.Count == 0)
+        {
+            return null;
+        }
+
+        var span = CollectionsMarshal.AsSpan(times);
+        span.Sort();
+        return MergeLevels.High(span);
+    }
+
     /// <summary>The rows in the file's <c>events_mid</c> now, read when a partition is loaded by the writer.</summary>
     public static long CountMid(SqliteConnection conn)
     {
@@ -142,3 +197,6 @@ internal static class TailMerge
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 }
+
+/// <summary>A merge that would not have moved every tail row it removes; it is undone and tried again.</summary>
+internal sealed class TailMergeException(string message) : Exception(message);

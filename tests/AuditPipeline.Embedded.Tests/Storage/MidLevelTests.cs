@@ -71,6 +71,62 @@ public sealed class MidLevelTests : IDisposable
     }
 
     [Fact]
+    public async Task A_live_tail_with_a_few_late_events_sends_those_to_events_mid_and_the_rest_straight_to_events()
+    {
+        using var store = Open(_dir.Path);
+        var live = Enumerable.Range(0, 128).Select(i => Unique(Nov.AddDays(2).AddMinutes(i))).ToList();
+        await store.AppendAsync(live, Ct);
+
+        // 64 more live events, three of them from two days earlier (a client that was offline).
+        var next = Enumerable.Range(0, 64).Select(i => Unique(Nov.AddDays(3).AddMinutes(i))).ToList();
+        var late = new[] { 10, 30, 50 }.Select(i => next[i] = Unique(Nov.AddMinutes(i))).ToList();
+        await store.AppendAsync(next, Ct);
+
+        Assert.Equal((128L + 61, 3L, 0L), Counts());
+        Assert.Equal(3, store.Partitions.Single().MidRows);
+        using (var conn = Raw())
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT id FROM events_mid ORDER BY id";
+            using var reader = cmd.ExecuteReader();
+            var ids = new List<string>();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+
+            Assert.Equal(late.Select(e => e.Id).Order(StringComparer.Ordinal), ids);
+        }
+
+        var expected = live.Concat(next).ToList();
+        await AssertReadsSee(store, expected, late[1]);
+    }
+
+    [Fact]
+    public async Task Slow_live_traffic_whose_tails_span_more_than_SpreadMs_goes_straight_to_events()
+    {
+        // One event every 12 minutes: a tail of 64 spans almost 13 hours, every row newer than events.
+        var events = Enumerable.Range(0, 256).Select(i => Unique(Nov.AddMinutes(12 * i))).ToList();
+        using (var store = Open(_dir.Path))
+        {
+            foreach (var chunk in events[..192].Chunk(64))
+            {
+                await store.AppendAsync(chunk, Ct);
+            }
+
+            Assert.Equal((192L, 0L, 0L), Counts());
+        }
+
+        // A new run reads the edge from the file.
+        using (var store = Open(_dir.Path))
+        {
+            await store.AppendAsync(events[192..], Ct);
+            Assert.Equal((256L, 0L, 0L), Counts());
+            Assert.Equal(events.Select(e => e.Id).Reverse(), (await All(store)).Select(e => e.Id));
+        }
+    }
+
+    [Fact]
     public async Task A_small_month_takes_spread_tails_straight_into_events()
     {
         using var store = Open(_dir.Path);
@@ -242,9 +298,9 @@ public sealed class MidLevelTests : IDisposable
     private static IEnumerable<string> Newest(IEnumerable<AuditEvent> events) =>
         events.OrderByDescending(e => e.Time).ThenByDescending(e => e.Id, Comparer<string>.Create(IdOrder.CompareIds)).Select(e => e.Id);
 
-    /// <summary>Live traffic: a minute apart from the start of the month.</summary>
+    /// <summary>Live traffic: a minute apart from the month's last day, so a spread tail lies behind its edge.</summary>
     private static List<AuditEvent> Live(int n) =>
-        [.. Enumerable.Range(0, n).Select(i => Unique(Nov.AddMinutes(i)))];
+        [.. Enumerable.Range(0, n).Select(i => Unique(Nov.AddDays(29).AddMinutes(i)))];
 
     /// <summary>A replayed backlog: times all over the month.</summary>
     private static List<AuditEvent> Spread(int n, int seed)
