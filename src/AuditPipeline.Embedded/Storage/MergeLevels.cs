@@ -28,7 +28,7 @@ internal sealed class MergeLevels(int mergeRows, int mergeCacheMiB = 512)
     /// </summary>
     public long MidFromRows { get; set; } = 32L * mergeRows;
 
-    /// <summary>A tail whose times span more than this is spread over the month rather than live traffic's latest minutes.</summary>
+    /// <summary>How far behind the right edge of the month's time index a row may lie and still count as live traffic's (<see cref="Route"/>).</summary>
     public long SpreadMs { get; set; } = (long)TimeSpan.FromHours(6).TotalMilliseconds;
 
     /// <summary>The page cache a move of <c>events_mid</c> into <c>events</c> may use (at most the file's size; <see cref="EmbeddedStoreOptions.MergeCacheMiB"/>).</summary>
