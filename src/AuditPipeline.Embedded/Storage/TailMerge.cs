@@ -7,8 +7,9 @@ namespace AuditPipeline.Embedded.Storage;
 /// <summary>
 /// Moves a partition's tail into its indexed table and full-text index in one transaction (see
 /// <see cref="PartitionSchema"/>), into <c>events</c> or, for a tail spread over a large month,
-/// <c>events_mid</c>, which moves into <c>events</c> whole, in a transaction of its own, once it is
-/// full (<see cref="MergeLevels"/>). A merge that fails leaves its source as it was, still read by
+/// <c>events_mid</c>, or split between the two (a few late events among live ones; see
+/// <see cref="MergeLevels.Route"/>); <c>events_mid</c> moves into <c>events</c> whole, in a transaction
+/// of its own, once it is full. A merge that fails leaves its source as it was, still read by
 /// every query; the next merge tries again. Runs under the store's write gate only.
 /// </summary>
 internal static class TailMerge
