@@ -125,18 +125,21 @@ internal static class PartitionSchema
         FROM events_tail WHERE seq <= $upto{1} ORDER BY seq
         """;
 
-    public static readonly string MergeTail = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal).Replace("{1}", "", StringComparison.Ordinal);
+    public static readonly string MergeTail = TailInto("events", "");
 
-    public static readonly string MergeTailToMid = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal).Replace("{1}", "", StringComparison.Ordinal);
+    public static readonly string MergeTailToMid = TailInto("events_mid", "");
 
     /// <summary>The rows from <c>$cut</c> on, into <c>events</c>; with <see cref="MergeTailBeforeCut"/>, every row once (the two conditions are each other's complement for any value but NULL, which the column refuses).</summary>
-    public static readonly string MergeTailFromCut = MergeTailInto.Replace("{0}", "events", StringComparison.Ordinal).Replace("{1}", " AND time_ms >= $cut", StringComparison.Ordinal);
+    public static readonly string MergeTailFromCut = TailInto("events", " AND time_ms >= $cut");
 
-    public static readonly string MergeTailBeforeCut = MergeTailInto.Replace("{0}", "events_mid", StringComparison.Ordinal).Replace("{1}", " AND NOT (time_ms >= $cut)", StringComparison.Ordinal);
+    public static readonly string MergeTailBeforeCut = TailInto("events_mid", " AND NOT (time_ms >= $cut)");
 
     public const string MergeTailText = "INSERT INTO events_text (rowid, body) SELECT seq, body FROM events_tail WHERE seq <= $upto ORDER BY seq";
 
     public const string MergeTailDelete = "DELETE FROM events_tail WHERE seq <= $upto";
+
+    private static string TailInto(string table, string condition) =>
+        MergeTailInto.Replace("{0}", table, StringComparison.Ordinal).Replace("{1}", condition, StringComparison.Ordinal);
 
     /// <summary>
     /// Moves every row of <c>events_mid</c> into <c>events</c> (the text index already has them), in row

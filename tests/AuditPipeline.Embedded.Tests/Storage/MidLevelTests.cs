@@ -86,16 +86,7 @@ public sealed class MidLevelTests : IDisposable
         Assert.Equal(3, store.Partitions.Single().MidRows);
         using (var conn = Raw())
         {
-            using var cmd = conn.CreateCommand();
-            cmd.CommandText = "SELECT id FROM events_mid ORDER BY id";
-            using var reader = cmd.ExecuteReader();
-            var ids = new List<string>();
-            while (reader.Read())
-            {
-                ids.Add(reader.GetString(0));
-            }
-
-            Assert.Equal(late.Select(e => e.Id).Order(StringComparer.Ordinal), ids);
+            Assert.Equal(late.Select(e => e.Id).Order(StringComparer.Ordinal), Strings(conn, "SELECT id FROM events_mid ORDER BY id"));
         }
 
         var expected = live.Concat(next).ToList();

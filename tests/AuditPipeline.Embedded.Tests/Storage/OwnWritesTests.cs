@@ -95,9 +95,5 @@ public sealed class OwnWritesTests : IDisposable
         Assert.True(OwnWrites.TriggersOn(pooled));
     }
 
-    private (long Events, long Tail) Counts()
-    {
-        using var conn = RawSql.Open(File);
-        return (Count(conn, "SELECT count(*) FROM events"), Count(conn, "SELECT count(*) FROM events_tail"));
-    }
+    private (long Events, long Tail) Counts() => EventsAndTail(File);
 }

@@ -336,19 +336,8 @@ public sealed class SqliteAuditStoreTests : IDisposable
         Assert.Equal(8, IndexColumns(check, "ix_events_actor").Count);
     }
 
-    private static List<string> IndexColumns(SqliteConnection conn, string index)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT name FROM pragma_index_info('{index}') ORDER BY seqno";
-        using var reader = cmd.ExecuteReader();
-        var names = new List<string>();
-        while (reader.Read())
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
-    }
+    private static List<string> IndexColumns(SqliteConnection conn, string index) =>
+        Strings(conn, $"SELECT name FROM pragma_index_info('{index}') ORDER BY seqno");
 
     [Fact]
     public async Task Free_text_candidates_are_fetched_by_row_number_not_by_scanning()

@@ -246,11 +246,7 @@ public sealed class TailTests : IDisposable
             Options.Create(retention));
     }
 
-    private (long Events, long Tail) Counts()
-    {
-        using var conn = Raw();
-        return (Count(conn, "SELECT count(*) FROM events"), Count(conn, "SELECT count(*) FROM events_tail"));
-    }
+    private (long Events, long Tail) Counts() => EventsAndTail(Path.Combine(_dir.Path, "events-p2y-2026-11.db"));
 
     private SqliteConnection Raw() => RawSql.Open(Path.Combine(_dir.Path, "events-p2y-2026-11.db"));
 }

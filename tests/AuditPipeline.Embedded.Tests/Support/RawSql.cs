@@ -28,4 +28,26 @@ internal static class RawSql
     }
 
     public static long Count(SqliteConnection conn, string sql) => Convert.ToInt64(Scalar(conn, sql), CultureInfo.InvariantCulture);
+
+    /// <summary>The first column of every row <paramref name="sql"/> returns, as text.</summary>
+    public static List<string> Strings(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    /// <summary>The rows of a partition file's <c>events</c> and <c>events_tail</c>.</summary>
+    public static (long Events, long Tail) EventsAndTail(string file)
+    {
+        using var conn = Open(file);
+        return (Count(conn, "SELECT count(*) FROM events"), Count(conn, "SELECT count(*) FROM events_tail"));
+    }
 }
