@@ -82,12 +82,15 @@ public sealed class AuditNormalizer
             return NormalizeResult.Reject(unstorable.Error, unstorable.Reason);
         }
 
-        RawMessage m;
+        // Where each value is, on the stack and not zeroed (the assembly skips locals' initialization).
+        Span<RawValue> slots = stackalloc RawValue[RawMessage.Slots];
+        Span<Member> records = stackalloc Member[RawMessage.RecordSlots];
+        scoped RawMessage m;
         try
         {
             // One reader pass validates the whole message as JsonDocument.Parse would; what the event
             // keeps as JSON is copied out (EventJson), so the caller's buffer must stay unchanged only until this returns.
-            m = new RawMessage(utf8);
+            m = new RawMessage(utf8, slots, records);
         }
         catch (JsonException ex)
         {

@@ -35,7 +35,7 @@ internal static class CrmNormalizer
         details.Add("requestId", from.RequestId);
         var detailsItem = details.End();
         json.Build();
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(m, json, items);
 
         var e = new AuditEvent
         {

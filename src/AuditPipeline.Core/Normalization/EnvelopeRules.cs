@@ -43,7 +43,7 @@ internal static class EnvelopeRules
         (m.AddTo(json, RawField.before), m.AddTo(json, RawField.after));
 
     /// <summary>Once the event's JSON is built: the record's before and after and the changes between them.</summary>
-    public static (JsonSlot Before, JsonSlot After, IReadOnlyList<AuditChange> Changes) BeforeAfter(EventJson json, (int Before, int After) items)
+    public static (JsonSlot Before, JsonSlot After, IReadOnlyList<AuditChange> Changes) BeforeAfter(in RawMessage m, EventJson json, (int Before, int After) items)
     {
         var (beforeSlot, afterSlot) = (new JsonSlot(json.Item(items.Before)), new JsonSlot(json.Item(items.After)));
         if (items.Before < 0 && items.After < 0)
@@ -55,7 +55,7 @@ internal static class EnvelopeRules
         var after = items.After < 0 ? default : json.Memory(items.After);
         var raw = t_changes ??= [];
         raw.Clear();
-        RawChangeSet.Compute(before.Span, after.Span, raw);
+        m.Changes(before.Span, after.Span, raw);
         if (raw.Count == 0)
         {
             return (beforeSlot, afterSlot, []);

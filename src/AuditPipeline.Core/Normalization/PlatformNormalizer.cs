@@ -52,7 +52,7 @@ internal static class PlatformNormalizer
 
         var detailsItem = details.End();
         json.Build();
-        var (before, after, changes) = EnvelopeRules.BeforeAfter(json, items);
+        var (before, after, changes) = EnvelopeRules.BeforeAfter(m, json, items);
 
         var e = new AuditEvent
         {

@@ -12,6 +12,30 @@ namespace AuditPipeline.Core.Normalization;
 internal readonly record struct RawChange(string Field, Range? Before, Range? After);
 
 /// <summary>
+/// The members of a record (before or after) as the message's reader met them, ranges relative to the
+/// record's first byte, so the change set need not read the record again. Not <see cref="Known"/> (the
+/// default) when the record is not an object, or has more than <see cref="RawChangeSet.SmallFields"/>
+/// members or an escaped name: the change set then reads the bytes itself.
+/// </summary>
+internal readonly ref struct RecordMembers(ReadOnlySpan<Member> items)
+{
+    public ReadOnlySpan<Member> Items { get; } = items;
+
+    public bool Known { get; } = true;
+}
+
+/// <summary>One top-level member of a record: its name's bytes between the quotes, and its value's bytes.</summary>
+internal readonly record struct Member(Range Name, bool NameEscaped, Range Value);
+
+[InlineArray(RawChangeSet.SmallFields)]
+internal struct SmallMembers
+{
+#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
+    private Member _first;
+#pragma warning restore IDE0044
+}
+
+/// <summary>
 /// <see cref="ChangeSet.Compute"/> from the raw UTF-8 bytes of before and after, with no JsonDocument: the
 /// same entries in the same order, each range covering exactly the value's bytes (a string's quotes included).
 /// </summary>
@@ -26,7 +50,7 @@ internal readonly record struct RawChange(string Field, Range? Before, Range? Af
 /// </remarks>
 internal static class RawChangeSet
 {
-    private const int SmallFields = 16;
+    public const int SmallFields = 16;
 
     /// <summary>Longest escaped string content unescaped on the stack.</summary>
     private const int StackStringBytes = 256;
@@ -42,6 +66,12 @@ internal static class RawChangeSet
     /// <summary>The same, added to <paramref name="changes"/> (which the caller has emptied; the normalizer reuses one per thread).</summary>
     public static void Compute(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, List<RawChange> changes)
     {
+        Compute(before, after, changes, default, default);
+    }
+
+    /// <summary>The same, with the members of before and after already found where <see cref="RecordMembers.Known"/>.</summary>
+    public static void Compute(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, List<RawChange> changes, RecordMembers beforeMembers, RecordMembers afterMembers)
+    {
         // A side that is absent or anything but an object is treated as absent, as ChangeSet does.
         var hasBefore = IsObject(before);
         var hasAfter = IsObject(after);
@@ -50,7 +80,7 @@ internal static class RawChangeSet
             return;
         }
 
-        if (!TryComputeSmall(before, hasBefore, after, hasAfter, changes))
+        if (!TryComputeSmall(before, hasBefore, after, hasAfter, changes, beforeMembers, afterMembers))
         {
             ComputeGeneral(before, hasBefore, after, hasAfter, changes);
         }
@@ -98,30 +128,34 @@ internal static class RawChangeSet
     }
 
     /// <summary>ChangeSet's small path: no sets, and no strings but the changed names; names compare as bytes.</summary>
-    private static bool TryComputeSmall(ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter, List<RawChange> changes)
+    private static bool TryComputeSmall(
+        ReadOnlySpan<byte> b, bool hasBefore, ReadOnlySpan<byte> a, bool hasAfter, List<RawChange> changes, RecordMembers givenBefore, RecordMembers givenAfter)
     {
-        var bm = new SmallMembers();
-        var am = new SmallMembers();
-        int nb = 0, na = 0;
-        if ((hasBefore && !Collect(b, ref bm, out nb)) || (hasAfter && !Collect(a, ref am, out na)))
+        // Written before read (Collect), so not zeroed.
+        Unsafe.SkipInit(out SmallMembers readBefore);
+        Unsafe.SkipInit(out SmallMembers readAfter);
+        scoped ReadOnlySpan<Member> bm = default, am = default;
+        if ((hasBefore && !MembersOf(b, givenBefore, readBefore, out bm)) || (hasAfter && !MembersOf(a, givenAfter, readAfter, out am)))
         {
             return false;
         }
+
+        var (nb, na) = (bm.Length, am.Length);
 
         for (var i = 0; i < nb; i++)
         {
             var p = bm[i];
             var name = b[p.Name];
-            if (IndexOf(b, ref bm, i, name) >= 0)
+            if (IndexOf(b, bm, i, name) >= 0)
             {
                 continue;
             }
 
-            var last = hasAfter ? IndexOf(a, ref am, na, name, last: true) : -1;
+            var last = hasAfter ? IndexOf(a, am, na, name, last: true) : -1;
             Range? afterValue = last >= 0 ? am[last].Value : null;
             if (!hasAfter || !SameValue(b, p.Value, a, afterValue))
             {
-                changes.Add(new RawChange(Encoding.UTF8.GetString(name), hasAfter ? NullIfJsonNull(b, p.Value) : p.Value, NullIfJsonNull(a, afterValue)));
+                changes.Add(new RawChange(RecentStrings.Get(name), hasAfter ? NullIfJsonNull(b, p.Value) : p.Value, NullIfJsonNull(a, afterValue)));
             }
         }
 
@@ -129,24 +163,13 @@ internal static class RawChangeSet
         {
             var p = am[i];
             var name = a[p.Name];
-            if (IndexOf(a, ref am, i, name) < 0 && (!hasBefore || (!IsNull(a, p.Value) && IndexOf(b, ref bm, nb, name) < 0)))
+            if (IndexOf(a, am, i, name) < 0 && (!hasBefore || (!IsNull(a, p.Value) && IndexOf(b, bm, nb, name) < 0)))
             {
-                changes.Add(new RawChange(Encoding.UTF8.GetString(name), null, p.Value));
+                changes.Add(new RawChange(RecentStrings.Get(name), null, p.Value));
             }
         }
 
         return true;
-    }
-
-    /// <summary>One top-level member: its name's bytes between the quotes, and its value's bytes.</summary>
-    private readonly record struct Member(Range Name, bool NameEscaped, Range Value);
-
-    [InlineArray(SmallFields)]
-    private struct SmallMembers
-    {
-#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
-        private Member _first;
-#pragma warning restore IDE0044
     }
 
     /// <summary>The members of one object in order; the reader steps over each value, nested ones whole.</summary>
@@ -180,8 +203,22 @@ internal static class RawChangeSet
 
     private static bool IsObject(ReadOnlySpan<byte> json) => json.TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
 
+    /// <summary>A record's members: those the message's reader found, else read from its bytes into <paramref name="into"/>.</summary>
+    private static bool MembersOf(ReadOnlySpan<byte> obj, RecordMembers given, Span<Member> into, out ReadOnlySpan<Member> members)
+    {
+        if (given.Known)
+        {
+            members = given.Items;
+            return true;
+        }
+
+        var ok = Collect(obj, into, out var count);
+        members = into[..count];
+        return ok;
+    }
+
     /// <summary>False (the general path) past <see cref="SmallFields"/> members or at an escaped name, as ChangeSet's Collect.</summary>
-    private static bool Collect(ReadOnlySpan<byte> obj, ref SmallMembers into, out int count)
+    private static bool Collect(ReadOnlySpan<byte> obj, Span<Member> into, out int count)
     {
         count = 0;
         var members = new Members(obj);
@@ -199,7 +236,7 @@ internal static class RawChangeSet
     }
 
     /// <summary>The first (or last) of the first count members named name, else -1.</summary>
-    private static int IndexOf(ReadOnlySpan<byte> json, ref SmallMembers ms, int count, ReadOnlySpan<byte> name, bool last = false)
+    private static int IndexOf(ReadOnlySpan<byte> json, ReadOnlySpan<Member> ms, int count, ReadOnlySpan<byte> name, bool last = false)
     {
         for (var i = 0; i < count; i++)
         {

@@ -1,25 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
 namespace AuditPipeline.Core.Normalization;
-
-[InlineArray(36)]
-internal struct FieldSlots
-{
-#pragma warning disable IDE0044 // An inline array's element field is written through its indexer.
-    private RawValue _first;
-#pragma warning restore IDE0044
-}
-
-/// <summary>The members of the six object-valued fields, ten per field (<see cref="RawMember"/>).</summary>
-[InlineArray(60)]
-internal struct MemberSlots
-{
-#pragma warning disable IDE0044
-    private RawValue _first;
-#pragma warning restore IDE0044
-}
 
 /// <summary>
 /// Typed access to a raw message's fields with the contract's rules: a required field that is null
@@ -46,15 +28,34 @@ internal ref struct RawMessage
 
     public RejectReason Reason;
 
-    private readonly ReadOnlyMemory<byte> _memory;
-    private readonly ReadOnlySpan<byte> _utf8;
-    private FieldSlots _fields;
-    private MemberSlots _members;
+    /// <summary>The top-level fields, then ten members for each of the six object-valued fields (<see cref="RawMember"/>).</summary>
+    public static readonly int Slots = FieldNames.Length + (ObjectFields * RawNames.MemberCount);
 
-    /// <summary>Reads the whole message; throws <see cref="JsonException"/> where it is not JSON.</summary>
-    public RawMessage(ReadOnlyMemory<byte> message)
+    /// <summary>The members noted of before and after, <see cref="RawChangeSet.SmallFields"/> each.</summary>
+    public const int RecordSlots = 2 * RawChangeSet.SmallFields;
+
+    private const int ObjectFields = 6;
+
+    private readonly ReadOnlySpan<byte> _utf8;
+    private readonly Span<RawValue> _fields;
+    private readonly Span<RawValue> _members;
+    private readonly Span<Member> _records;
+    private readonly int _beforeCount;
+    private readonly int _afterCount;
+
+    /// <summary>
+    /// Reads the whole message; throws <see cref="JsonException"/> where it is not JSON. The caller's
+    /// <paramref name="slots"/> (<see cref="Slots"/> long) and <paramref name="records"/>
+    /// (<see cref="RecordSlots"/>) hold where each value is, uninitialized: only what is read is used.
+    /// </summary>
+    public RawMessage(ReadOnlyMemory<byte> message, Span<RawValue> slots, Span<Member> records)
     {
-        _memory = message;
+        _fields = slots[..FieldNames.Length];
+        _fields.Clear();
+        _members = slots[FieldNames.Length..Slots];
+        _records = records[..RecordSlots];
+        _beforeCount = -1;
+        _afterCount = -1;
         var utf8 = message.Span;
         _utf8 = utf8;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
@@ -88,15 +89,31 @@ internal ref struct RawMessage
             int length;
             if (type == JsonTokenType.StartObject && ObjectIndex((RawField)field) is var o and >= 0)
             {
-                ReadMembers(ref reader, ref _members, o, scratch);
+                ReadMembers(ref reader, _members, o, scratch);
                 length = (int)reader.BytesConsumed - start;
+            }
+            else if (field is (int)RawField.before or (int)RawField.after)
+            {
+                // A repeated record replaces the earlier one whole, its members with it.
+                var isBefore = field == (int)RawField.before;
+                ref var count = ref isBefore ? ref _beforeCount : ref _afterCount;
+                count = -1;
+                if (type == JsonTokenType.StartObject)
+                {
+                    count = ReadRecord(ref reader, _records.Slice(isBefore ? 0 : RawChangeSet.SmallFields, RawChangeSet.SmallFields), start);
+                    length = (int)reader.BytesConsumed - start;
+                }
+                else
+                {
+                    length = RawValue.LengthOf(ref reader);
+                }
             }
             else
             {
                 length = RawValue.LengthOf(ref reader);
             }
 
-            _fields[field] = new RawValue(start, length, KindOf(type), escaped);
+            _fields[field] = new RawValue(start, length, KindOf(type), escaped, RecurringFields[field]);
         }
 
         // The root object is done: anything but whitespace after it is an error the reader reports.
@@ -108,14 +125,13 @@ internal ref struct RawMessage
     /// <summary>The kind of the message's root value; the fields mean something only when it is an object.</summary>
     public JsonValueKind RootKind { get; }
 
-    private static void ReadMembers(ref Utf8JsonReader reader, ref MemberSlots slots, int obj, scoped Span<byte> scratch)
+    private static void ReadMembers(ref Utf8JsonReader reader, scoped Span<RawValue> slots, int obj, scoped Span<byte> scratch)
     {
         var members = RawNames.MemberCount;
-        for (var k = 0; k < members; k++)
-        {
-            // A repeated field replaces the earlier one whole.
-            slots[(obj * members) + k] = default;
-        }
+
+        // Members are read only of a field read as an object, so these are cleared before any is used;
+        // a repeated field replaces the earlier one whole.
+        slots.Slice(obj * members, members).Clear();
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -127,12 +143,53 @@ internal ref struct RawMessage
             var length = RawValue.LengthOf(ref reader);
             if (member >= 0)
             {
-                slots[(obj * members) + member] = new RawValue(start, length, KindOf(type), escaped);
+                var slot = (obj * members) + member;
+                slots[slot] = new RawValue(start, length, KindOf(type), escaped, RecurringMembers[slot]);
             }
         }
     }
 
-    private static int ObjectIndex(RawField field) => field switch
+    /// <summary>
+    /// Reads a record (the reader is on its opening brace, and is left on its closing one), noting its
+    /// members for the change set: their count, or -1 past <see cref="RawChangeSet.SmallFields"/> members
+    /// or at an escaped name, where the change set reads the bytes itself.
+    /// </summary>
+    private static int ReadRecord(ref Utf8JsonReader reader, scoped Span<Member> items, int start)
+    {
+        var count = 0;
+        var known = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            known &= count < RawChangeSet.SmallFields && !reader.ValueIsEscaped;
+            var nameStart = (int)reader.TokenStartIndex + 1 - start;
+            var name = nameStart..(nameStart + reader.ValueSpan.Length);
+            reader.Read();
+            var valueStart = (int)reader.TokenStartIndex - start;
+            var value = valueStart..(valueStart + RawValue.LengthOf(ref reader));
+            if (known)
+            {
+                items[count++] = new Member(name, false, value);
+            }
+        }
+
+        return known ? count : -1;
+    }
+
+    /// <summary>The change set between the message's before and after (their bytes as copied for the event), using the members its reader found.</summary>
+    public readonly void Changes(ReadOnlySpan<byte> before, ReadOnlySpan<byte> after, List<RawChange> changes) =>
+        RawChangeSet.Compute(before, after, changes, Noted(RawField.before), Noted(RawField.after));
+
+    /// <summary>The members the reader noted of before or after (not <see cref="RecordMembers.Known"/> when it noted none).</summary>
+    internal readonly RecordMembers Noted(RawField record) =>
+        record == RawField.before ? Record(0, _beforeCount) : Record(RawChangeSet.SmallFields, _afterCount);
+
+    private readonly RecordMembers Record(int at, int count) =>
+        count < 0 ? default : new RecordMembers(_records.Slice(at, count));
+
+    /// <summary>Where the members of an object-valued field are kept (less than <see cref="ObjectFields"/>), or -1.</summary>
+    private static int ObjectIndex(RawField field) => ObjectIndexes[(int)field];
+
+    private static readonly sbyte[] ObjectIndexes = Enum.GetValues<RawField>().Select(f => (sbyte)(f switch
     {
         RawField.actor => 0,
         RawField.origin => 1,
@@ -141,19 +198,46 @@ internal ref struct RawMessage
         RawField.target => 4,
         RawField.on_behalf_of => 5,
         _ => -1,
-    };
+    })).ToArray();
 
-    private static JsonValueKind KindOf(JsonTokenType t) => t switch
-    {
-        JsonTokenType.StartObject => JsonValueKind.Object,
-        JsonTokenType.StartArray => JsonValueKind.Array,
-        JsonTokenType.String => JsonValueKind.String,
-        JsonTokenType.Number => JsonValueKind.Number,
-        JsonTokenType.True => JsonValueKind.True,
-        JsonTokenType.False => JsonValueKind.False,
-        JsonTokenType.Null => JsonValueKind.Null,
-        _ => JsonValueKind.Undefined,
-    };
+    /// <summary>
+    /// The fields whose values recur across messages (an organisation, a type, an address, a tool): their
+    /// strings are shared (<see cref="RecentStrings"/>). Not ids of events, requests, sessions or records.
+    /// </summary>
+    private static readonly bool[] RecurringFields = Enum.GetValues<RawField>().Select(f => f is
+        RawField.type or RawField.org_id or RawField.tenant or RawField.@event or RawField.ip or RawField.ua or
+        RawField.reason or RawField.channel or RawField.workspace_id or RawField.tool or RawField.operation or
+        RawField.status or RawField.category or RawField.action).ToArray();
+
+    /// <summary>The same for the members of each object-valued field: who acted, from where, and a target's type.</summary>
+    private static readonly bool[] RecurringMembers = Enumerable.Range(0, ObjectFields * RawNames.MemberCount).Select(slot =>
+        ((RawField)Array.IndexOf(ObjectIndexes, (sbyte)(slot / RawNames.MemberCount)), (RawMember)(slot % RawNames.MemberCount)) switch
+        {
+            (RawField.actor or RawField.user, RawMember.type or RawMember.id or RawMember.name or RawMember.email) => true,
+            (RawField.on_behalf_of, RawMember.user_id or RawMember.name or RawMember.email) => true,
+            (RawField.origin, RawMember.channel or RawMember.ip or RawMember.user_agent) => true,
+            (RawField.target, RawMember.type) => true,
+            _ => false,
+        }).ToArray();
+
+    /// <summary>The value kind of each token type that starts a value (by <see cref="JsonTokenType"/>'s number); Undefined for the others.</summary>
+    private static ReadOnlySpan<byte> Kinds =>
+    [
+        (byte)JsonValueKind.Undefined, // None
+        (byte)JsonValueKind.Object, // StartObject
+        (byte)JsonValueKind.Undefined, // EndObject
+        (byte)JsonValueKind.Array, // StartArray
+        (byte)JsonValueKind.Undefined, // EndArray
+        (byte)JsonValueKind.Undefined, // PropertyName
+        (byte)JsonValueKind.Undefined, // Comment
+        (byte)JsonValueKind.String, // String
+        (byte)JsonValueKind.Number, // Number
+        (byte)JsonValueKind.True, // True
+        (byte)JsonValueKind.False, // False
+        (byte)JsonValueKind.Null, // Null
+    ];
+
+    private static JsonValueKind KindOf(JsonTokenType t) => (uint)t < (uint)Kinds.Length ? (JsonValueKind)Kinds[(int)t] : JsonValueKind.Undefined;
 
     public static string Name(RawField field) => FieldNames[(int)field];
 

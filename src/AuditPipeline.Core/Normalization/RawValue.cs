@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 
@@ -6,9 +7,10 @@ namespace AuditPipeline.Core.Normalization;
 /// <summary>
 /// Where one JSON value of a raw message is: the offset of its first byte (the opening quote of a
 /// string, the bracket of an object or array), its length in bytes, its kind and, for a string,
-/// whether it holds escapes. The default value is an absent field.
+/// whether it holds escapes, and whether its field's values recur from message to message (an
+/// organisation, an actor, a type: <see cref="RecentStrings"/>). The default value is an absent field.
 /// </summary>
-internal readonly struct RawValue(int start, int length, JsonValueKind kind, bool escaped)
+internal readonly struct RawValue(int start, int length, JsonValueKind kind, bool escaped, bool recurring = false)
 {
     public readonly int Start = start;
 
@@ -17,6 +19,8 @@ internal readonly struct RawValue(int start, int length, JsonValueKind kind, boo
     public readonly JsonValueKind Kind = kind;
 
     public readonly bool Escaped = escaped;
+
+    public readonly bool Recurring = recurring;
 
     public bool IsPresent => Kind != JsonValueKind.Undefined;
 
@@ -64,7 +68,7 @@ internal readonly struct RawValue(int start, int length, JsonValueKind kind, boo
         if (!Escaped)
         {
             // The whole message was checked to be UTF-8, so this is the reader's own transcoding.
-            return Encoding.UTF8.GetString(Content(utf8));
+            return Recurring ? RecentStrings.Get(Content(utf8)) : Encoding.UTF8.GetString(Content(utf8));
         }
 
         var reader = new Utf8JsonReader(Raw(utf8));
@@ -88,18 +92,16 @@ internal static class RawNames
 
     public static readonly int MemberCount = Enum.GetValues<RawMember>().Length;
 
-    private static readonly byte[][] Fields = Enum.GetNames<RawField>().Select(Encoding.UTF8.GetBytes).ToArray();
-    private static readonly int[][] FieldsByLength = ByLength(Fields);
-    private static readonly byte[][] Members = Enum.GetNames<RawMember>().Select(Encoding.UTF8.GetBytes).ToArray();
-    private static readonly int[][] MembersByLength = ByLength(Members);
+    private static readonly NameTable Fields = new(Enum.GetNames<RawField>());
+    private static readonly NameTable Members = new(Enum.GetNames<RawMember>());
 
     /// <summary>The field a top-level member name (the reader is on it) names, or -1.</summary>
-    public static int Field(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Fields, FieldsByLength);
+    public static int Field(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Fields);
 
     /// <summary>The member a nested member name (the reader is on it) names, or -1.</summary>
-    public static int Member(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Members, MembersByLength);
+    public static int Member(ref Utf8JsonReader reader, scoped Span<byte> scratch) => Match(ref reader, scratch, Members);
 
-    private static int Match(ref Utf8JsonReader reader, scoped Span<byte> scratch, byte[][] names, int[][] byLength)
+    private static int Match(ref Utf8JsonReader reader, scoped Span<byte> scratch, NameTable names)
     {
         scoped var raw = reader.ValueSpan;
         if (reader.ValueIsEscaped)
@@ -112,27 +114,71 @@ internal static class RawNames
             raw = scratch[..reader.CopyString(scratch)];
         }
 
-        if (raw.Length >= byLength.Length)
+        return names.IndexOf(raw);
+    }
+
+    /// <summary>
+    /// Names of at most 16 bytes, found by their length and the two (overlapping) 8-byte words that hold
+    /// them: no loop over bytes, and each candidate costs two compares.
+    /// </summary>
+    private sealed class NameTable
+    {
+        private readonly (ulong Head, ulong Tail, int Index)[][] _byLength;
+
+        public NameTable(string[] names)
         {
+            var longest = names.Max(n => n.Length);
+            if (longest > 16)
+            {
+                throw new ArgumentException("names are at most 16 bytes", nameof(names));
+            }
+
+            _byLength = Enumerable.Range(0, longest + 1)
+                .Select(length => names
+                    .Select((n, i) => (Bytes: Encoding.UTF8.GetBytes(n), Index: i))
+                    .Where(n => n.Bytes.Length == length)
+                    .Select(n => (Head(n.Bytes), Tail(n.Bytes), n.Index))
+                    .ToArray())
+                .ToArray();
+        }
+
+        public int IndexOf(ReadOnlySpan<byte> name)
+        {
+            if (name.Length >= _byLength.Length)
+            {
+                return -1;
+            }
+
+            var (head, tail) = (Head(name), Tail(name));
+            foreach (var (h, t, index) in _byLength[name.Length])
+            {
+                if (h == head && t == tail)
+                {
+                    return index;
+                }
+            }
+
             return -1;
         }
 
-        foreach (var i in byLength[raw.Length])
+        /// <summary>The first 8 bytes (fewer, zero-padded, for a shorter name).</summary>
+        private static ulong Head(ReadOnlySpan<byte> s)
         {
-            if (raw.SequenceEqual(names[i]))
+            if (s.Length >= 8)
             {
-                return i;
+                return BinaryPrimitives.ReadUInt64LittleEndian(s);
             }
+
+            ulong x = 0;
+            for (var i = s.Length - 1; i >= 0; i--)
+            {
+                x = (x << 8) | s[i];
+            }
+
+            return x;
         }
 
-        return -1;
-    }
-
-    private static int[][] ByLength(byte[][] names)
-    {
-        var longest = names.Max(n => n.Length);
-        return Enumerable.Range(0, longest + 1)
-            .Select(length => Enumerable.Range(0, names.Length).Where(i => names[i].Length == length).ToArray())
-            .ToArray();
+        /// <summary>The last 8 bytes of a name of 9 to 16 (with the head, all of it); 0 for a shorter one.</summary>
+        private static ulong Tail(ReadOnlySpan<byte> s) => s.Length > 8 ? BinaryPrimitives.ReadUInt64LittleEndian(s[^8..]) : 0;
     }
 }

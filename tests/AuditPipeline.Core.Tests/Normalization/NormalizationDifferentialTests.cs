@@ -54,6 +54,7 @@ public class NormalizationDifferentialTests
         "{ \"stage\" : \"Demo Scheduled\" ,\"amount\":\t1000, \"x\": [1, {\"y\" : null}] }",
         "[ {\"field\" : \"a\", \"from\" : [ 1 ] , \"to\" : { \"x\" : \"a+b\" } }, {\"fi\\u0065ld\":\"c\",\"to\":\"\\u00e9\"} ]",
         "{\"stage\":\"Demo\\u0020Scheduled\",\"amount\":1e3,\"n\":-0.0,\"\\u0061mount\":10E2}",
+        Wide(16), Wide(17), Wide(16).Replace("1,", "2,", StringComparison.Ordinal), // records at and past the reader's 16 noted members
     ];
 
     [Property(MaxTest = 3000)]
@@ -106,6 +107,10 @@ public class NormalizationDifferentialTests
     private static string Outcome(NormalizeResult r) => r.IsSuccess
         ? $"event unknown={r.IsUnknownType} {AuditJson.Serialize(r.Event)} hash={EventHash.ComputeHex(r.Event)}"
         : $"reject {r.Reason.Label()} {r.Error}";
+
+    /// <summary>An object of <paramref name="members"/> members f0, f1, ... (the last one repeats the first name).</summary>
+    private static string Wide(int members) =>
+        "{" + string.Join(',', Enumerable.Range(0, members).Select(i => $"\"f{(i == members - 1 ? 0 : i)}\":{i % 3}")) + "}";
 
     private static string Nest(int depth) => new string('[', depth) + "1" + new string(']', depth);
 

@@ -56,7 +56,9 @@ public class RawChangeSetTests
         {
             var expected = Oracle(p.Before, p.After);
             var actual = Raw(p.Before, p.After);
-            return (expected == actual).Label($"before: {p.Before}\nafter:  {p.After}\n  oracle: {expected}\n  raw:    {actual}");
+            var noted = Noted(p.Before, p.After);
+            return (expected == actual && expected == noted)
+                .Label($"before: {p.Before}\nafter:  {p.After}\n  oracle: {expected}\n  raw:    {actual}\n  noted:  {noted}");
         });
 
     [Theory]
@@ -78,7 +80,26 @@ public class RawChangeSetTests
     [InlineData("{\"a\":1,\"a\":2}", "{\"a\":3,\"a\":1}")]
     [InlineData("{\"\\ud800\":1}", "{\"b\":1}")]
     [InlineData(" { \"a\" : null } ", "[1]")]
-    public void Edge_cases_give_what_ChangeSet_gives(string before, string after) => Assert.Equal(Oracle(before, after), Raw(before, after));
+    public void Edge_cases_give_what_ChangeSet_gives(string before, string after)
+    {
+        Assert.Equal(Oracle(before, after), Raw(before, after));
+        Assert.Equal(Oracle(before, after), Noted(before, after));
+    }
+
+    [Theory]
+    [InlineData(16, true)]
+    [InlineData(17, false)]
+    public void The_message_reader_notes_the_members_of_records_up_to_16(int members, bool noted)
+    {
+        var record = "{" + string.Join(',', Enumerable.Range(0, members).Select(i => $"\"f{i}\":{i}")) + "}";
+        var message = Encoding.UTF8.GetBytes($"{{\"before\":{record},\"after\":{{\"f0\":1}}}}");
+        Span<RawValue> slots = stackalloc RawValue[RawMessage.Slots];
+        Span<Member> records = stackalloc Member[RawMessage.RecordSlots];
+        var m = new RawMessage(message, slots, records);
+        Assert.Equal(noted, m.Noted(RawField.before).Known);
+        Assert.True(m.Noted(RawField.after).Known);
+        Assert.Equal(Oracle(record, "{\"f0\":1}"), Noted(record, "{\"f0\":1}"));
+    }
 
     [Fact]
     public void A_created_record_lists_every_field_of_after_with_before_null()
@@ -160,6 +181,38 @@ public class RawChangeSetTests
         try
         {
             var changes = RawChangeSet.Compute(b, a);
+            return string.Join("; ", changes.Select(c => $"{c.Field}: {Text(b, c.Before)} -> {Text(a, c.After)}"));
+        }
+        catch (Exception e)
+        {
+            return $"throws {e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    /// <summary>The same through the message's reader, which notes the records' members as it reads them (RawMessage.Changes).</summary>
+    private static string Noted(string before, string after)
+    {
+        var fields = new List<string>();
+        if (before.Length > 0)
+        {
+            fields.Add($"\"before\":{before}");
+        }
+
+        if (after.Length > 0)
+        {
+            fields.Add($"\"after\":{after}");
+        }
+
+        var message = Encoding.UTF8.GetBytes("{" + string.Join(",", fields) + "}");
+        Span<RawValue> slots = stackalloc RawValue[RawMessage.Slots];
+        Span<Member> records = stackalloc Member[RawMessage.RecordSlots];
+        var m = new RawMessage(message, slots, records);
+        var b = m.RawOf(RawField.before).ToArray();
+        var a = m.RawOf(RawField.after).ToArray();
+        try
+        {
+            var changes = new List<RawChange>();
+            m.Changes(b, a, changes);
             return string.Join("; ", changes.Select(c => $"{c.Field}: {Text(b, c.Before)} -> {Text(a, c.After)}"));
         }
         catch (Exception e)
