@@ -32,7 +32,7 @@ internal static class CrmNormalizer
         var json = EventJson.Start();
         var items = EnvelopeRules.AddBeforeAfter(m, json);
         var details = new EventDetails(json);
-        details.Add("requestId", from.RequestId);
+        EnvelopeRules.AddRequestId(m, origin, ref details);
         var detailsItem = details.End();
         json.Build();
         var (before, after, changes) = EnvelopeRules.BeforeAfter(m, json, items);

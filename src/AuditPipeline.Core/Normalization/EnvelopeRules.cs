@@ -35,8 +35,16 @@ internal static class EnvelopeRules
     public static EnvelopeOrigin Origin(in RawMessage m, RawField? origin, AuditActor actor) => new(
         Source(m.LenientString(origin, RawMember.channel, Sources.Channels), actor),
         m.LenientString(origin, RawMember.ip),
-        m.LenientString(origin, RawMember.user_agent),
-        m.LenientString(origin, RawMember.request_id));
+        m.LenientString(origin, RawMember.user_agent));
+
+    /// <summary>The origin's request id, when it is a string, as the details' <c>requestId</c>, from its bytes (it is kept nowhere else).</summary>
+    public static void AddRequestId(in RawMessage m, RawField? origin, ref EventDetails details)
+    {
+        if (m.LenientUtf8(origin, RawMember.request_id, out var requestId))
+        {
+            details.AddUtf8("requestId", requestId);
+        }
+    }
 
     /// <summary>Starts the event's document with the record's before and after; their item indexes.</summary>
     public static (int Before, int After) AddBeforeAfter(in RawMessage m, EventJson json) =>

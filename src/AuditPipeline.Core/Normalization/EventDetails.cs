@@ -26,6 +26,15 @@ internal struct EventDetails(EventJson json)
         Writer.WriteString(name, value);
     }
 
+    /// <summary>A string member from its UTF-8 text (written as <see cref="Add"/> writes the same text).</summary>
+    public void AddUtf8(string name, ReadOnlySpan<byte> utf8)
+    {
+        if (Claim(name))
+        {
+            Writer.WriteString(name, utf8);
+        }
+    }
+
     /// <summary>A member whose value is raw JSON (validated by the message's reader); nothing when <paramref name="raw"/> is empty.</summary>
     public void AddRaw(string name, ReadOnlySpan<byte> raw)
     {

@@ -47,7 +47,7 @@ internal static class PlatformNormalizer
         var json = EventJson.Start();
         var items = EnvelopeRules.AddBeforeAfter(m, json);
         var details = new EventDetails(json);
-        details.Add("requestId", from.RequestId);
+        EnvelopeRules.AddRequestId(m, origin, ref details);
         details.AddMembers(m.RawOf(RawField.details, JsonValueKind.Object));
 
         var detailsItem = details.End();

@@ -347,6 +347,23 @@ internal ref struct RawMessage
     public readonly string? LenientString(RawField? parent, RawMember member, ReadOnlySpan<string> known = default) =>
         TryGetMember(parent, member, out var v) && v.Kind == JsonValueKind.String ? v.GetString(_utf8, known) : null;
 
+    /// <summary>
+    /// A free-form string member's text as UTF-8, for writing without a string made: its bytes when it has
+    /// no escapes, else its decoded text encoded again; false when absent or not a string.
+    /// </summary>
+    public readonly bool LenientUtf8(RawField? parent, RawMember member, out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = default;
+        if (!TryGetMember(parent, member, out var v) || v.Kind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        // Decoded text holds no lone surrogate (StorableJson refused those), so it encodes back exactly.
+        utf8 = v.Escaped ? Encoding.UTF8.GetBytes(v.GetString(_utf8)) : v.Content(_utf8);
+        return true;
+    }
+
     /// <summary>A member of an object-valued field (the field as <see cref="OptionalObject"/> gave it), or false when absent.</summary>
     private readonly bool TryGetMember(RawField? parent, RawMember member, out RawValue value)
     {
