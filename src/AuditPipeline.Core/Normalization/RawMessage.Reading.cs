@@ -62,7 +62,7 @@ internal ref partial struct RawMessage
                 count = -1;
                 if (type == JsonTokenType.StartObject)
                 {
-                    count = ReadRecord(ref reader, _records.Slice(isBefore ? 0 : RawChangeSet.SmallFields, RawChangeSet.SmallFields), start);
+                    count = ReadRecord(ref reader, RecordItems(isBefore), start);
                     length = (int)reader.BytesConsumed - start;
                 }
                 else
@@ -139,11 +139,16 @@ internal ref partial struct RawMessage
         RawChangeSet.Compute(before, after, changes, Noted(RawField.before), Noted(RawField.after));
 
     /// <summary>The members the reader noted of before or after (not <see cref="RecordMembers.Known"/> when it noted none).</summary>
-    internal readonly RecordMembers Noted(RawField record) =>
-        record == RawField.before ? Record(0, _beforeCount) : Record(RawChangeSet.SmallFields, _afterCount);
+    internal readonly RecordMembers Noted(RawField record)
+    {
+        var isBefore = record == RawField.before;
+        var count = isBefore ? _beforeCount : _afterCount;
+        return count < 0 ? default : new RecordMembers(RecordItems(isBefore)[..count]);
+    }
 
-    private readonly RecordMembers Record(int at, int count) =>
-        count < 0 ? default : new RecordMembers(_records.Slice(at, count));
+    /// <summary>Where the members of before (the first <see cref="RawChangeSet.SmallFields"/> slots) or after (the next) are noted.</summary>
+    private readonly Span<Member> RecordItems(bool isBefore) =>
+        _records.Slice(isBefore ? 0 : RawChangeSet.SmallFields, RawChangeSet.SmallFields);
 
     /// <summary>Where the members of an object-valued field are kept (less than <see cref="ObjectFields"/>), or -1.</summary>
     private static int ObjectIndex(RawField field) => ObjectIndexes[(int)field];
