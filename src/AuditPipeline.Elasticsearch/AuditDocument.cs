@@ -83,7 +83,7 @@ internal sealed class AuditDocument
         BeforeJson = Audit.Before ?? default,
         AfterJson = Audit.After ?? default,
         Ai = Audit.Ai is null ? null : new AuditAi(Audit.Ai.Initiated, Audit.Ai.ConversationId, Audit.Ai.MessageId, Audit.Ai.Tool),
-        DetailsJson = Audit.Details ?? new JsonSlot(AuditJson.EmptyObject),
+        DetailsJson = Audit.Details ?? JsonSlot.EmptyObject,
         ReceivedAt = Event.Ingested == default && Audit.LegacyReceivedAt is { } legacy ? legacy : Event.Ingested,
     };
 

@@ -40,7 +40,7 @@ public sealed record AuditEvent
 
     private JsonSlot _before;
     private JsonSlot _after;
-    private JsonSlot _details = new(AuditJson.EmptyObject);
+    private JsonSlot _details = JsonSlot.EmptyObject;
 
     [JsonIgnore]
     public JsonElement? Before { get => _before.Value; init => _before = new JsonSlot(value); }

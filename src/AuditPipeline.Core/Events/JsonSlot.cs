@@ -7,22 +7,38 @@ namespace AuditPipeline.Core.Events;
 /// A JSON value of an event or change as it is held: the normalizer's raw bytes (<see cref="RawJson"/>),
 /// or an element (an event read back from a store, or built in code), or nothing.
 /// </summary>
+/// <remarks>
+/// One reference, not a <see cref="RawJson"/> beside a <see cref="JsonElement"/>: an event holds three slots
+/// and each change two, and the normalizer fills them for every message, so the slot is as small as a
+/// pointer. An element, the rarer case, is boxed once when the slot is made.
+/// </remarks>
 [JsonConverter(typeof(JsonSlotConverter))]
 internal readonly struct JsonSlot : IEquatable<JsonSlot>
 {
-    public JsonSlot(JsonElement? element) => Element = element;
+    /// <summary>The empty object <c>{}</c>, one box shared (the details of most events).</summary>
+    public static readonly JsonSlot EmptyObject = new(AuditJson.EmptyObject);
 
-    public JsonSlot(RawJson? raw) => Raw = raw;
+    /// <summary>A <see cref="RawJson"/>, an <see cref="ElementBox"/>, or null.</summary>
+    private readonly object? _value;
 
-    public RawJson? Raw { get; }
+    public JsonSlot(JsonElement? element) => _value = element is { } e ? new ElementBox(e) : null;
+
+    public JsonSlot(RawJson? raw) => _value = raw;
+
+    public RawJson? Raw => _value as RawJson;
 
     /// <summary>The element given, when the slot holds no raw bytes.</summary>
-    public JsonElement? Element { get; }
+    public JsonElement? Element => (_value as ElementBox)?.Element;
 
-    public JsonElement? Value => Raw is { } raw ? raw.Element : Element;
+    public JsonElement? Value => _value switch
+    {
+        RawJson raw => raw.Element,
+        ElementBox box => box.Element,
+        _ => null,
+    };
 
     /// <summary>Neither bytes nor an element: the value is absent (null).</summary>
-    public bool IsEmpty => Raw is null && Element is null;
+    public bool IsEmpty => _value is null;
 
     /// <summary>The slot, or null when it is empty (for documents that leave absent values out).</summary>
     public JsonSlot? OrNull => IsEmpty ? null : this;
@@ -35,18 +51,23 @@ internal readonly struct JsonSlot : IEquatable<JsonSlot>
 
     public void WriteTo(Utf8JsonWriter writer)
     {
-        if (Raw is { } raw)
+        switch (_value)
         {
-            raw.WriteTo(writer);
+            case RawJson raw:
+                raw.WriteTo(writer);
+                break;
+            case ElementBox box:
+                box.Element.WriteTo(writer);
+                break;
+            default:
+                writer.WriteNullValue();
+                break;
         }
-        else if (Element is { } element)
-        {
-            element.WriteTo(writer);
-        }
-        else
-        {
-            writer.WriteNullValue();
-        }
+    }
+
+    private sealed class ElementBox(JsonElement element)
+    {
+        public JsonElement Element { get; } = element;
     }
 }
 

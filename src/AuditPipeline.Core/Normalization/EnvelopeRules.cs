@@ -69,10 +69,11 @@ internal static class EnvelopeRules
             return (beforeSlot, afterSlot, []);
         }
 
-        var changes = new List<AuditChange>(raw.Count);
-        foreach (var c in raw)
+        var changes = new AuditChange[raw.Count];
+        for (var i = 0; i < changes.Length; i++)
         {
-            changes.Add(new AuditChange(c.Field, Slice(before, c.Before), Slice(after, c.After)));
+            var c = raw[i];
+            changes[i] = new AuditChange(c.Field, Slice(before, c.Before), Slice(after, c.After));
         }
 
         if (raw.Capacity > KeptChanges)

@@ -79,7 +79,7 @@ internal struct EventDetails(EventJson json)
     }
 
     /// <summary>The details once the event's JSON is built: the item <see cref="End"/> gave, else the shared empty object.</summary>
-    public static JsonSlot Of(EventJson json, int index) => json.Item(index) is { } raw ? new JsonSlot(raw) : new JsonSlot(AuditJson.EmptyObject);
+    public static JsonSlot Of(EventJson json, int index) => json.Item(index) is { } raw ? new JsonSlot(raw) : JsonSlot.EmptyObject;
 
     private Utf8JsonWriter Writer
     {
