@@ -5,13 +5,6 @@ namespace AuditPipeline.Core.Normalization;
 /// <summary>Rules shared by kinds that carry an Outsprint actor and origin (crm, platform).</summary>
 internal static class EnvelopeRules
 {
-    /// <summary>A list grown past this by a record of many fields is dropped rather than kept by the thread.</summary>
-    private const int KeptChanges = 256;
-
-    /// <summary>The change set's result, reused by each thread (the event gets its own list of changes).</summary>
-    [ThreadStatic]
-    private static List<RawChange>? t_changes;
-
     public static AuditActor Actor(ref RawMessage m)
     {
         var actor = m.OptionalObject(RawField.actor);
@@ -61,8 +54,7 @@ internal static class EnvelopeRules
 
         var before = items.Before < 0 ? default : json.Memory(items.Before);
         var after = items.After < 0 ? default : json.Memory(items.After);
-        var raw = t_changes ??= [];
-        raw.Clear();
+        var raw = json.Changes;
         m.Changes(before.Span, after.Span, raw);
         if (raw.Count == 0)
         {
@@ -74,11 +66,6 @@ internal static class EnvelopeRules
         {
             var c = raw[i];
             changes[i] = new AuditChange(c.Field, Slice(before, c.Before), Slice(after, c.After));
-        }
-
-        if (raw.Capacity > KeptChanges)
-        {
-            t_changes = null;
         }
 
         return (beforeSlot, afterSlot, changes);

@@ -14,7 +14,8 @@ namespace AuditPipeline.Core.Normalization;
 /// </summary>
 /// <remarks>
 /// One instance per thread, reset by <see cref="Start"/>; the slices it hands out share one array
-/// per event, which nothing else writes.
+/// per event, which nothing else writes. It also holds the thread's scratch list for the change set,
+/// so a message pays one thread-local access for both.
 /// </remarks>
 internal sealed class EventJson
 {
@@ -26,6 +27,9 @@ internal sealed class EventJson
 
     private const int MaxItems = 4;
 
+    /// <summary>A change list grown past this by a record of many fields is dropped rather than kept by the thread.</summary>
+    private const int KeptChanges = 256;
+
     private ArrayBufferWriter<byte> _buffer = new(256);
     private readonly Utf8JsonWriter _writer;
     private readonly (int Start, int Length)[] _ranges = new (int, int)[MaxItems];
@@ -33,11 +37,15 @@ internal sealed class EventJson
     private ReadOnlyMemory<byte> _built;
     private int _count;
     private int _pendingStart = -1;
+    private List<RawChange> _changes = [];
 
     private EventJson() => _writer = new Utf8JsonWriter(_buffer);
 
     /// <summary>The writer a details object is written with, as the next item (after <see cref="Begin"/>).</summary>
     public Utf8JsonWriter Writer => _writer;
+
+    /// <summary>The change set's result for this event, emptied by <see cref="Start"/> (the event gets its own copy of the changes).</summary>
+    public List<RawChange> Changes => _changes;
 
     private int Position => (int)(_writer.BytesCommitted + _writer.BytesPending);
 
@@ -50,6 +58,12 @@ internal sealed class EventJson
             json._buffer = new ArrayBufferWriter<byte>(256);
         }
 
+        if (json._changes.Capacity > KeptChanges)
+        {
+            json._changes = [];
+        }
+
+        json._changes.Clear();
         json._buffer.ResetWrittenCount();
         json._writer.Reset(json._buffer);
         json._count = 0;

@@ -155,7 +155,7 @@ internal static class RawChangeSet
             Range? afterValue = last >= 0 ? am[last].Value : null;
             if (!hasAfter || !SameValue(b, p.Value, a, afterValue))
             {
-                changes.Add(new RawChange(RecentStrings.Get(name), hasAfter ? NullIfJsonNull(b, p.Value) : p.Value, NullIfJsonNull(a, afterValue)));
+                changes.Add(new RawChange(RecentStrings.Shared.Get(name), hasAfter ? NullIfJsonNull(b, p.Value) : p.Value, NullIfJsonNull(a, afterValue)));
             }
         }
 
@@ -165,7 +165,7 @@ internal static class RawChangeSet
             var name = a[p.Name];
             if (IndexOf(a, am, i, name) < 0 && (!hasBefore || (!IsNull(a, p.Value) && IndexOf(b, bm, nb, name) < 0)))
             {
-                changes.Add(new RawChange(RecentStrings.Get(name), null, p.Value));
+                changes.Add(new RawChange(RecentStrings.Shared.Get(name), null, p.Value));
             }
         }
 

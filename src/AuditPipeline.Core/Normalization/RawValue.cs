@@ -68,7 +68,7 @@ internal readonly struct RawValue(int start, int length, JsonValueKind kind, boo
         if (!Escaped)
         {
             // The whole message was checked to be UTF-8, so this is the reader's own transcoding.
-            return Recurring ? RecentStrings.Get(Content(utf8)) : Encoding.UTF8.GetString(Content(utf8));
+            return Recurring ? RecentStrings.Shared.Get(Content(utf8)) : Encoding.UTF8.GetString(Content(utf8));
         }
 
         var reader = new Utf8JsonReader(Raw(utf8));
